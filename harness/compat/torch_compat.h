@@ -1,0 +1,32 @@
+// The one place where LibTorch 1.13 (Debian's libtorch-dev) and 2.x (PyPI's
+// torch wheel) differ for this project. Code elsewhere calls these helpers and
+// never tests TORCH_VERSION itself.
+//
+//   #include "harness/compat/torch_compat.h"
+//   if (harness::compat::kTorchHasCuda) { ... }
+#ifndef HARNESS_COMPAT_TORCH_COMPAT_H_
+#define HARNESS_COMPAT_TORCH_COMPAT_H_
+
+#include <string>
+
+#include "libtorch/torch_build_info.h"
+
+namespace harness::compat {
+
+// Version of the LibTorch this binary was built against, e.g. "1.13.1".
+inline constexpr const char* kTorchVersion = HARNESS_TORCH_VERSION;
+inline constexpr int kTorchMajor = HARNESS_TORCH_VERSION_MAJOR;
+inline constexpr int kTorchMinor = HARNESS_TORCH_VERSION_MINOR;
+// True when the LibTorch in use was built with CUDA (the "cuda" leg).
+inline constexpr bool kTorchHasCuda = HARNESS_TORCH_HAS_CUDA != 0;
+// Where the build found LibTorch ("debian:libtorch-dev", "python:...", ...).
+inline constexpr const char* kTorchSource = HARNESS_TORCH_SOURCE;
+
+// True when `major.minor` of the LibTorch in use is at least the given one.
+constexpr bool TorchAtLeast(int major, int minor) {
+  return kTorchMajor > major || (kTorchMajor == major && kTorchMinor >= minor);
+}
+
+}  // namespace harness::compat
+
+#endif  // HARNESS_COMPAT_TORCH_COMPAT_H_

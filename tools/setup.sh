@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what the harness needs, once: Debian packages and, for the CUDA leg,
+# PyPI's torch in .venv. Idempotent and quiet: one line per step.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# PyPI's torch pinned to the GPU runner's version (torch 2.11.0+cu130).
+TORCH_PIN=${TORCH_PIN:-2.11.0}
+DEBIAN_PACKAGES=(
+  bazel-bootstrap bazel-rules-cc bazel-platforms bazel-skylib bazel-rules-java
+  libtorch-dev libgtest-dev libgmock-dev libyaml-cpp-dev nlohmann-json3-dev
+  libcli11-dev libbenchmark-dev python3-venv zip unzip
+)
+
+step() { printf 'setup: %-44s' "$1"; }
+
+step "Debian packages (${#DEBIAN_PACKAGES[@]})"
+missing=()
+for p in "${DEBIAN_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "present"
+else
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  log=$(mktemp)
+  if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"; } >"$log" 2>&1; then
+    echo "FAILED"; tail -20 "$log" >&2; exit 1
+  fi
+  echo "installed ${missing[*]}"
+fi
+
+step "torch==$TORCH_PIN in .venv (CUDA leg)"
+py="$root/.venv/bin/python3"
+if [ -x "$py" ] && "$py" -c "import torch, sys; sys.exit(0 if torch.__version__.split('+')[0] == '$TORCH_PIN' else 1)" 2>/dev/null; then
+  echo "present"
+else
+  log=$(mktemp)
+  if ! { [ -x "$py" ] || python3 -m venv "$root/.venv"; } >"$log" 2>&1 ||
+     ! "$root/.venv/bin/pip" install -q --disable-pip-version-check "torch==$TORCH_PIN" >"$log" 2>&1; then
+    echo "FAILED"; tail -20 "$log" >&2; exit 1
+  fi
+  echo "installed"
+fi
