@@ -1,0 +1,49 @@
+#include "harness/base/status.h"
+
+#include <array>
+#include <utility>
+
+namespace harness {
+namespace {
+
+constexpr std::array<std::pair<ErrorClass, std::string_view>, 16> kNames = {{
+    {ErrorClass::kOk, "ok"},
+    {ErrorClass::kCudaUnavailable, "cuda-unavailable"},
+    {ErrorClass::kInvalidDeviceOrdinal, "invalid-device-ordinal"},
+    {ErrorClass::kInsufficientDriver, "insufficient-driver"},
+    {ErrorClass::kOutOfMemory, "out-of-memory"},
+    {ErrorClass::kCorruptCheckpoint, "corrupt-checkpoint"},
+    {ErrorClass::kUnsupportedFormat, "unsupported-format"},
+    {ErrorClass::kUnsafePickle, "unsafe-pickle"},
+    {ErrorClass::kTimeout, "timeout"},
+    {ErrorClass::kCrashed, "crashed"},
+    {ErrorClass::kLost, "lost"},
+    {ErrorClass::kEnvNotRealized, "env-not-realized"},
+    {ErrorClass::kInvalidArgument, "invalid-argument"},
+    {ErrorClass::kInvalidScenario, "invalid-scenario"},
+    {ErrorClass::kIoError, "io-error"},
+    {ErrorClass::kInternal, "internal"},
+}};
+
+}  // namespace
+
+std::string_view ErrorClassName(ErrorClass c) {
+  for (const auto& [value, name] : kNames) {
+    if (value == c) return name;
+  }
+  return "internal";
+}
+
+std::optional<ErrorClass> ErrorClassFromName(std::string_view name) {
+  for (const auto& [value, n] : kNames) {
+    if (n == name) return value;
+  }
+  return std::nullopt;
+}
+
+std::string Status::ToString() const {
+  if (ok()) return "ok";
+  return std::string(ErrorClassName(class_)) + ": " + message_;
+}
+
+}  // namespace harness
