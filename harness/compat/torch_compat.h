@@ -22,6 +22,9 @@ inline constexpr bool kTorchHasCuda = HARNESS_TORCH_HAS_CUDA != 0;
 // Where the build found LibTorch ("debian:libtorch-dev", "python:...", ...).
 inline constexpr const char* kTorchSource = HARNESS_TORCH_SOURCE;
 
+// Optional values passed to LibTorch: c10::optional in 1.13, an alias of
+// std::optional in 2.x. Use c10::optional in APIs that hand them to LibTorch.
+
 // True when `major.minor` of the LibTorch in use is at least the given one.
 constexpr bool TorchAtLeast(int major, int minor) {
   return kTorchMajor > major || (kTorchMajor == major && kTorchMinor >= minor);
