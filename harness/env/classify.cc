@@ -1,0 +1,56 @@
+#include "harness/env/classify.h"
+
+namespace harness::env {
+namespace {
+
+struct Rule {
+  std::string_view fragment;
+  ErrorClass error_class;
+};
+
+// Order matters: specific fragments before general ones.
+constexpr Rule kRules[] = {
+    // Device index beyond the device count (real CUDA, virtual devices, and
+    // Python's torch.load device check).
+    {"invalid device ordinal", ErrorClass::kInvalidDeviceOrdinal},
+    {"Attempting to deserialize object on CUDA device", ErrorClass::kInvalidDeviceOrdinal},
+    // Old driver (cudaErrorInsufficientDriver with a driver present).
+    {"driver on your system is too old", ErrorClass::kInsufficientDriver},
+    {"CUDA driver version is insufficient", ErrorClass::kInsufficientDriver},
+    // Device memory.
+    {"CUDA out of memory", ErrorClass::kOutOfMemory},
+    {"out of memory", ErrorClass::kOutOfMemory},
+    // No usable CUDA at all.
+    {"No CUDA GPUs are available", ErrorClass::kCudaUnavailable},
+    {"Found no NVIDIA driver", ErrorClass::kCudaUnavailable},
+    {"no CUDA-capable device is detected", ErrorClass::kCudaUnavailable},
+    {"Torch not compiled with CUDA enabled", ErrorClass::kCudaUnavailable},
+    {"with arguments from the 'CUDA' backend", ErrorClass::kCudaUnavailable},
+    {"torch.cuda.is_available() is False", ErrorClass::kCudaUnavailable},
+    {"CUDA driver initialization failed", ErrorClass::kCudaUnavailable},
+    // Unsafe pickles (Python's weights_only loader).
+    {"Weights only load failed", ErrorClass::kUnsafePickle},
+    {"Unsupported global", ErrorClass::kUnsafePickle},
+    // Damaged archives.
+    {"PytorchStreamReader failed", ErrorClass::kCorruptCheckpoint},
+    {"failed finding central directory", ErrorClass::kCorruptCheckpoint},
+    {"Unknown opcode", ErrorClass::kCorruptCheckpoint},
+    {"file not found", ErrorClass::kCorruptCheckpoint},
+    {"integrity:", ErrorClass::kCorruptCheckpoint},
+    {"not a zip archive", ErrorClass::kUnsupportedFormat},
+    {"Invalid magic number", ErrorClass::kUnsupportedFormat},
+    // Bad device strings.
+    {"Expected one of cpu, cuda", ErrorClass::kInvalidArgument},
+    {"Invalid device string", ErrorClass::kInvalidArgument},
+};
+
+}  // namespace
+
+ErrorClass ClassifyMessage(std::string_view message) {
+  for (const Rule& rule : kRules) {
+    if (message.find(rule.fragment) != std::string_view::npos) return rule.error_class;
+  }
+  return ErrorClass::kInternal;
+}
+
+}  // namespace harness::env

@@ -1,0 +1,67 @@
+// The environment a scenario's loader runs in, and how a worker makes it true.
+//
+//   EnvironmentSpec env = *EnvironmentPreset("missing-gpu");
+//   std::string why;
+//   if (!CanRealize(env, Backend::kVirtual, HostFacts::Probe(), &why)) skip(why);
+//   ...in the forked worker, before anything touches CUDA:
+//   Status s = Realize(env, Backend::kVirtual);   // kEnvNotRealized if not
+//
+// Two backends:
+//   virtual  CPU-only LibTorch + harness/env/virtual_cuda: any number of
+//            virtual GPUs with optional capacities.
+//   real     CUDA LibTorch: the first `gpus` physical devices via
+//            CUDA_VISIBLE_DEVICES, set before CUDA initialises.
+#ifndef HARNESS_ENV_ENVIRONMENT_H_
+#define HARNESS_ENV_ENVIRONMENT_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "harness/base/status.h"
+
+namespace harness::env {
+
+enum class CudaState { kOk, kHidden, kNoDriver, kNoDevice, kOldDriver };
+std::string_view CudaStateName(CudaState s);
+std::optional<CudaState> CudaStateFromName(std::string_view name);
+
+struct EnvironmentSpec {
+  std::string name;          // preset name or "custom"
+  int gpus = 0;              // CUDA devices the loader should see
+  CudaState cuda = CudaState::kOk;
+  std::string visible_devices;   // explicit CUDA_VISIBLE_DEVICES, if any
+  int64_t memory_per_gpu = 0;    // bytes; 0 = the device's own capacity
+
+  // The number of devices LibTorch must report once realized.
+  int ExpectedDeviceCount() const { return cuda == CudaState::kOk ? gpus : 0; }
+};
+
+// missing-gpu, cuda-hidden, single-gpu, dual-gpu, no-device, old-driver.
+std::optional<EnvironmentSpec> EnvironmentPreset(std::string_view name);
+
+enum class Backend { kVirtual, kReal };
+std::string_view BackendName(Backend b);
+// Virtual when the virtual CUDA backend is linked (CPU-only leg), else real.
+Backend DefaultBackend();
+
+// What the host offers, probed without initialising CUDA.
+struct HostFacts {
+  int physical_gpus = 0;      // /dev/nvidiaN nodes
+  bool driver_present = false;  // libcuda.so.1 loadable
+  static HostFacts Probe();
+};
+
+// False with the reason when `backend` cannot realize `env` on this host
+// (e.g. two GPUs on a one-GPU host): such cases are SKIPPED, never passed.
+bool CanRealize(const EnvironmentSpec& env, Backend backend, const HostFacts& host,
+                std::string* why_not);
+
+// Makes `env` true in this process. Call in a fresh worker before CUDA is
+// touched. Then checks what LibTorch reports; kEnvNotRealized otherwise.
+Status Realize(const EnvironmentSpec& env, Backend backend);
+
+}  // namespace harness::env
+
+#endif  // HARNESS_ENV_ENVIRONMENT_H_

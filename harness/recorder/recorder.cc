@@ -1,0 +1,224 @@
+#include "harness/recorder/recorder.h"
+
+#include <chrono>
+#include <mutex>
+
+#include <ATen/record_function.h>
+#include <c10/util/Exception.h>
+#include <nlohmann/json.hpp>
+#include <torch/cuda.h>
+
+#include "harness/compat/torch_compat.h"
+#include "harness/env/classify.h"
+#include "harness/env/virtual_cuda/virtual_cuda.h"
+
+#if HARNESS_TORCH_HAS_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
+
+namespace harness::recorder {
+namespace {
+
+std::string DeviceName(int index) {
+  return index < 0 ? "cpu" : "cuda:" + std::to_string(index);
+}
+
+// Copies seen by one source, before they are folded into the ledger.
+struct CopyTally {
+  Transfer h2d, d2h, d2d, h2h;
+  std::map<std::string, Transfer> pairs;
+  void Add(int src, int dst, int64_t bytes) {
+    if (src < 0 && dst < 0) h2h.Add(bytes);
+    else if (src < 0) h2d.Add(bytes);
+    else if (dst < 0) d2h.Add(bytes);
+    else d2d.Add(bytes);
+    if (src >= 0 || dst >= 0) pairs[DeviceName(src) + "->" + DeviceName(dst)].Add(bytes);
+  }
+};
+
+struct Session {
+  std::mutex mu;
+  CopyTally dispatcher;
+  CopyTally virtual_copies;
+  std::map<std::string, Transfer> by_op;
+  // LibTorch 1.13 does not hand inputs of unboxed calls to callbacks; then
+  // the dispatcher source attributes ops but cannot count bytes.
+  bool dispatcher_saw_inputs = false;
+  bool dispatcher_missed_inputs = false;
+};
+
+Session* active = nullptr;
+
+thread_local std::vector<std::string> op_stack;
+thread_local int copy_depth = 0;
+
+int DeviceIndexOf(const c10::IValue& v) {
+  if (!v.isTensor()) return -2;
+  const at::Tensor& t = v.toTensor();
+  if (t.device().is_cpu()) return -1;
+  return t.device().index();
+}
+
+std::unique_ptr<at::ObserverContext> OnStart(const at::RecordFunction& fn) {
+  std::string name = fn.name();
+  op_stack.push_back(name);
+  if (name == "aten::copy_") {
+    if (copy_depth++ == 0 && active != nullptr) {
+      c10::ArrayRef<const c10::IValue> inputs;
+      bool have_inputs = false;
+      try {
+        inputs = fn.inputs();
+        have_inputs = true;
+      } catch (const c10::Error&) {
+      }
+      std::lock_guard<std::mutex> lock(active->mu);
+      if (have_inputs && inputs.size() >= 2 && inputs[0].isTensor() && inputs[1].isTensor()) {
+        const at::Tensor& src = inputs[1].toTensor();
+        int64_t bytes = src.numel() * int64_t(src.element_size());
+        active->dispatcher_saw_inputs = true;
+        active->dispatcher.Add(DeviceIndexOf(inputs[1]), DeviceIndexOf(inputs[0]), bytes);
+        active->by_op[op_stack.front()].Add(bytes);
+      } else {
+        active->dispatcher_missed_inputs = true;
+      }
+    }
+  }
+  return nullptr;
+}
+
+void OnEnd(const at::RecordFunction& fn, at::ObserverContext*) {
+  if (!op_stack.empty()) {
+    if (op_stack.back() == "aten::copy_") --copy_depth;
+    op_stack.pop_back();
+  }
+}
+
+void Fold(const CopyTally& t, Ledger* ledger) {
+  ledger->host_to_device = t.h2d;
+  ledger->device_to_host = t.d2h;
+  ledger->device_to_device = t.d2d;
+  ledger->host_to_host = t.h2h;
+  ledger->device_pairs = t.pairs;
+}
+
+void Compare(const char* what, const Transfer& a, const Transfer& b, Ledger* ledger) {
+  if (a.bytes != b.bytes || a.count != b.count) {
+    ledger->disagreements.push_back(
+        std::string(what) + ": dispatcher " + std::to_string(a.bytes) + " B/" +
+        std::to_string(a.count) + " copies, virtual " + std::to_string(b.bytes) +
+        " B/" + std::to_string(b.count) + " copies");
+  }
+}
+
+nlohmann::ordered_json TransferJson(const Transfer& t) {
+  return {{"bytes", t.bytes}, {"count", t.count}};
+}
+
+}  // namespace
+
+std::string Ledger::ToJson() const {
+  nlohmann::ordered_json j;
+  j["host_to_device"] = TransferJson(host_to_device);
+  j["device_to_host"] = TransferJson(device_to_host);
+  j["device_to_device"] = TransferJson(device_to_device);
+  j["host_to_host"] = TransferJson(host_to_host);
+  j["device_pairs"] = nlohmann::ordered_json::object();
+  for (const auto& [k, v] : device_pairs) j["device_pairs"][k] = TransferJson(v);
+  j["by_op"] = nlohmann::ordered_json::object();
+  for (const auto& [k, v] : by_op) j["by_op"][k] = TransferJson(v);
+  j["memory"] = nlohmann::ordered_json::object();
+  for (const auto& [k, m] : memory) {
+    j["memory"][k] = {{"allocated_bytes", m.allocated_bytes},
+                      {"peak_bytes", m.peak_bytes},
+                      {"held_bytes", m.held_bytes}};
+  }
+  j["sources"] = sources;
+  j["disagreements"] = disagreements;
+  j["wall_seconds"] = wall_seconds;
+  j["checkpoint_bytes"] = checkpoint_bytes;
+  return j.dump();
+}
+
+Status RunGuarded(const std::function<void()>& body) {
+  try {
+    body();
+    return OkStatus();
+  } catch (const c10::Error& e) {
+    std::string message = e.what_without_backtrace();
+    return Status(env::ClassifyMessage(message), message);
+  } catch (const std::exception& e) {
+    return Status(env::ClassifyMessage(e.what()), e.what());
+  } catch (...) {
+    return Status(ErrorClass::kInternal, "non-standard exception");
+  }
+}
+
+Status RunRecorded(const std::function<void()>& body, Ledger* ledger) {
+  Session session;
+  const bool virtual_backend = env::VirtualCudaLinked();
+  const int devices = static_cast<int>(torch::cuda::device_count());
+  std::vector<int64_t> start_level(devices, 0);
+  if (virtual_backend) {
+    env::ResetVirtualCudaStats();
+    for (int d = 0; d < devices; ++d) start_level[d] = env::VirtualCudaMemory(d).current_bytes;
+    env::SetVirtualCopyObserver([&session](const env::VirtualCopy& c) {
+      std::lock_guard<std::mutex> lock(session.mu);
+      session.virtual_copies.Add(c.src_device, c.dst_device, c.bytes);
+      if (session.dispatcher_missed_inputs && !op_stack.empty()) {
+        session.by_op[op_stack.front()].Add(c.bytes);
+      }
+    });
+  }
+#if HARNESS_TORCH_HAS_CUDA
+  namespace cca = c10::cuda::CUDACachingAllocator;
+  for (int d = 0; d < devices; ++d) {
+    cca::resetPeakStats(d);
+    cca::resetAccumulatedStats(d);
+    start_level[d] = cca::getDeviceStats(d).allocated_bytes[0].current;
+  }
+#endif
+  active = &session;
+  at::CallbackHandle handle = at::addGlobalCallback(
+      at::RecordFunctionCallback(&OnStart, &OnEnd).needsInputs(true).scopes({at::RecordScope::FUNCTION}));
+  auto t0 = std::chrono::steady_clock::now();
+  Status status = RunGuarded(body);
+  auto t1 = std::chrono::steady_clock::now();
+  at::removeCallback(handle);
+  active = nullptr;
+  op_stack.clear();
+  copy_depth = 0;
+
+  ledger->wall_seconds = std::chrono::duration<double>(t1 - t0).count();
+  const bool dispatcher_counts = !session.dispatcher_missed_inputs;
+  ledger->sources.push_back(dispatcher_counts ? "dispatcher" : "dispatcher(ops only)");
+  Fold(session.dispatcher, ledger);
+  ledger->by_op = session.by_op;
+  if (virtual_backend) {
+    env::SetVirtualCopyObserver(nullptr);
+    ledger->sources.push_back("virtual");
+    const CopyTally& v = session.virtual_copies;
+    if (dispatcher_counts && session.dispatcher_saw_inputs) {
+      Compare("host_to_device", session.dispatcher.h2d, v.h2d, ledger);
+      Compare("device_to_host", session.dispatcher.d2h, v.d2h, ledger);
+      Compare("device_to_device", session.dispatcher.d2d, v.d2d, ledger);
+    } else {
+      Fold(v, ledger);
+    }
+    for (int d = 0; d < devices; ++d) {
+      env::VirtualDeviceMemory m = env::VirtualCudaMemory(d);
+      ledger->memory[DeviceName(d)] = {m.allocated_bytes, m.peak_bytes - start_level[d],
+                                       m.current_bytes - start_level[d]};
+    }
+  }
+#if HARNESS_TORCH_HAS_CUDA
+  if (devices > 0) ledger->sources.push_back("cuda-caching-allocator");
+  for (int d = 0; d < devices; ++d) {
+    const auto stats = cca::getDeviceStats(d);
+    const auto& a = stats.allocated_bytes[0];
+    ledger->memory[DeviceName(d)] = {a.allocated, a.peak - start_level[d], a.current - start_level[d]};
+  }
+#endif
+  return status;
+}
+
+}  // namespace harness::recorder

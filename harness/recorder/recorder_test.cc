@@ -1,0 +1,75 @@
+// Exact byte counts on the CPU-only leg with virtual devices.
+#include "harness/recorder/recorder.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include <gtest/gtest.h>
+
+#include "fixtures/fixture.h"
+#include "harness/env/virtual_cuda/virtual_cuda.h"
+
+namespace harness::recorder {
+namespace {
+
+using fixtures::Format;
+
+class RecorderVirtualTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!env::VirtualCudaLinked()) GTEST_SKIP() << "needs the virtual backend (CPU-only leg)";
+    env::ConfigureVirtualCuda({.device_count = 2});
+    fixtures::FixtureSpec spec;
+    spec.total_bytes = 256 << 10;
+    spec.placement = "cuda:0";
+    const char* tmp = std::getenv("TEST_TMPDIR");
+    auto f = fixtures::Generate(spec, std::string(tmp ? tmp : "/tmp") + "/rec" + std::to_string(getpid()));
+    ASSERT_TRUE(f.ok()) << f.status().ToString();
+    fixture_ = *f;
+  }
+  void TearDown() override { env::ConfigureVirtualCuda({}); }
+  fixtures::Fixture fixture_;
+};
+
+TEST_F(RecorderVirtualTest, MapLocationCpuMovesZeroBytes) {
+  Ledger ledger;
+  Status s = RunRecorded([&] {
+    fixtures::Load(fixture_.checkpoint_path, Format::kTorchScript, c10::Device("cpu"));
+  }, &ledger);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(ledger.host_to_device.bytes, 0);
+  EXPECT_EQ(ledger.device_to_host.bytes, 0);
+  EXPECT_EQ(ledger.memory["cuda:0"].peak_bytes, 0);
+  EXPECT_TRUE(ledger.disagreements.empty());
+}
+
+TEST_F(RecorderVirtualTest, LoadThenToCpuMovesTheCheckpointThereAndBack) {
+  Ledger ledger;
+  Status s = RunRecorded([&] {
+    fixtures::LoadedCheckpoint c = fixtures::Load(fixture_.checkpoint_path, Format::kTorchScript, c10::nullopt);
+    c.To(c10::Device("cpu"));
+  }, &ledger);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  const int64_t storage = fixture_.manifest.storage_bytes;
+  EXPECT_EQ(ledger.host_to_device.bytes, storage);
+  // Module::to copies each tensor; the view's storage is copied again as its
+  // own tensor's bytes, so D2H covers at least the storages.
+  EXPECT_GE(ledger.device_to_host.bytes, storage);
+  EXPECT_EQ(ledger.memory["cuda:0"].allocated_bytes, storage);
+  EXPECT_EQ(ledger.memory["cuda:0"].peak_bytes, storage);
+  EXPECT_TRUE(ledger.disagreements.empty()) << ledger.disagreements[0];
+  EXPECT_GT(ledger.by_op.size(), 0u);
+}
+
+TEST_F(RecorderVirtualTest, MissingDeviceIsClassifiedNotThrown) {
+  env::ConfigureVirtualCuda({.device_count = 0});
+  Ledger ledger;
+  Status s = RunRecorded([&] {
+    fixtures::Load(fixture_.checkpoint_path, Format::kTorchScript, c10::nullopt);
+  }, &ledger);
+  EXPECT_EQ(s.error_class(), ErrorClass::kCudaUnavailable) << s.ToString();
+}
+
+}  // namespace
+}  // namespace harness::recorder

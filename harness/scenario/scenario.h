@@ -1,0 +1,51 @@
+// Scenario files: a truth table of strategies x environments for one fixture.
+// The format is documented with a complete example in docs/scenarios.md.
+//
+//   harness::Result<std::vector<Case>> cases = LoadScenarioFile("scenarios/x.yaml");
+//   // error: "scenarios/x.yaml:7:5: unknown key 'enviroments'"
+//
+// Each cell of the table becomes one Case named "<file stem>/<strategy>@<env>".
+#ifndef HARNESS_SCENARIO_SCENARIO_H_
+#define HARNESS_SCENARIO_SCENARIO_H_
+
+#include <string>
+#include <vector>
+
+#include "fixtures/fixture.h"
+#include "harness/base/status.h"
+#include "harness/env/environment.h"
+#include "harness/verdict/verdict.h"
+
+namespace harness::scenario {
+
+struct Requires {
+  int min_gpus = 0;                 // physical GPUs (real backend)
+  std::optional<bool> cuda_build;   // LibTorch built with CUDA
+  std::string torch_min;            // "2.0"
+};
+
+struct Case {
+  std::string id;          // "mismatched_index/load_then_to@single-gpu"
+  std::string file;
+  fixtures::FixtureSpec fixture;
+  env::EnvironmentSpec environment;
+  std::string strategy;
+  std::string target;
+  verdict::Expectation expect;
+  Requires requires;
+  double timeout_seconds = 120;
+};
+
+// Parses one file. Errors are kInvalidScenario with "file:line:column: ...".
+Result<std::vector<Case>> LoadScenarioFile(const std::string& path);
+Result<std::vector<Case>> ParseScenario(const std::string& text, const std::string& path);
+
+// Why `c` cannot run here (empty when it can): requires, environment.
+std::string SkipReason(const Case& c, env::Backend backend, const env::HostFacts& host);
+
+// A name GoogleTest accepts: ASCII letters, digits and '_'.
+std::string TestName(const std::string& id);
+
+}  // namespace harness::scenario
+
+#endif  // HARNESS_SCENARIO_SCENARIO_H_

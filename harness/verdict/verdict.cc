@@ -1,0 +1,90 @@
+#include "harness/verdict/verdict.h"
+
+#include <cmath>
+#include <cstdlib>
+
+namespace harness::verdict {
+
+std::optional<ByteBound> ByteBound::Parse(const std::string& text) {
+  ByteBound b;
+  b.text = text;
+  std::string s = text;
+  if (s.rfind(">=", 0) == 0) { b.op = Op::kGe; s = s.substr(2); }
+  else if (s.rfind("<=", 0) == 0) { b.op = Op::kLe; s = s.substr(2); }
+  while (!s.empty() && s[0] == ' ') s = s.substr(1);
+  if (!s.empty() && s.back() == 'x') { b.relative = true; s.pop_back(); }
+  if (s.empty()) return std::nullopt;
+  char* end = nullptr;
+  b.value = std::strtod(s.c_str(), &end);
+  if (end == nullptr || *end != '\0' || b.value < 0) return std::nullopt;
+  return b;
+}
+
+bool ByteBound::Holds(int64_t bytes, int64_t checkpoint_bytes) const {
+  double limit = relative ? value * double(checkpoint_bytes) : value;
+  switch (op) {
+    case Op::kEq: return std::fabs(double(bytes) - limit) < 0.5;
+    case Op::kGe: return double(bytes) + 0.5 >= limit;
+    case Op::kLe: return double(bytes) - 0.5 <= limit;
+  }
+  return false;
+}
+
+std::string OutcomeName(Outcome o) {
+  switch (o) {
+    case Outcome::kPass: return "PASS";
+    case Outcome::kFail: return "FAIL";
+    case Outcome::kXFail: return "XFAIL";
+    case Outcome::kXPass: return "XPASS";
+    case Outcome::kSkipped: return "SKIPPED";
+  }
+  return "FAIL";
+}
+
+Verdict Judge(const Expectation& expect, const Measured& m) {
+  std::vector<std::string> reasons;
+  ErrorClass got = m.outcome.error_class();
+  if (got != expect.outcome) {
+    reasons.push_back("outcome: expected " + std::string(ErrorClassName(expect.outcome)) +
+                      ", got " + std::string(ErrorClassName(got)) +
+                      (m.outcome.ok() ? "" : " (" + m.outcome.message().substr(0, 300) + ")"));
+  } else if (got == ErrorClass::kOk) {
+    if (expect.placement) {
+      for (const auto& [name, device] : m.placement) {
+        if (device != m.target) reasons.push_back("placement: " + name + " on " + device + ", expected " + m.target);
+      }
+    }
+    if (expect.integrity) {
+      if (!m.integrity.has_value()) reasons.push_back("integrity: not checked");
+      else if (!m.integrity->ok()) reasons.push_back(m.integrity->message());
+    }
+    for (const auto& [direction, bound] : expect.transfers) {
+      auto it = m.transfer_bytes.find(direction);
+      int64_t bytes = it == m.transfer_bytes.end() ? 0 : it->second;
+      if (!bound.Holds(bytes, m.checkpoint_bytes)) {
+        reasons.push_back("transfers." + direction + ": expected " + bound.text + ", measured " +
+                          std::to_string(bytes) + " B (checkpoint " + std::to_string(m.checkpoint_bytes) + " B)");
+      }
+    }
+    for (const auto& [device, bound] : expect.peak) {
+      auto it = m.peak_bytes.find(device);
+      int64_t bytes = it == m.peak_bytes.end() ? 0 : it->second;
+      if (!bound.Holds(bytes, m.checkpoint_bytes)) {
+        reasons.push_back("peak." + device + ": expected " + bound.text + ", measured " + std::to_string(bytes) + " B");
+      }
+    }
+  }
+  Verdict v;
+  bool failed = !reasons.empty();
+  if (expect.xfail.has_value()) {
+    v.outcome = failed ? Outcome::kXFail : Outcome::kXPass;
+    if (!failed) reasons.push_back("expected to fail (" + *expect.xfail + ") but passed");
+    else reasons.insert(reasons.begin(), "xfail: " + *expect.xfail);
+  } else {
+    v.outcome = failed ? Outcome::kFail : Outcome::kPass;
+  }
+  v.reasons = std::move(reasons);
+  return v;
+}
+
+}  // namespace harness::verdict

@@ -1,0 +1,30 @@
+// Runs a function in a forked child and brings its result back over a pipe.
+//
+//   WorkerResult r = RunInWorker([] { return std::string("{\"ok\":1}"); }, 30.0);
+//   if (!r.status.ok()) ...   // kTimeout, kCrashed ("crashed(SIGSEGV)"), kLost
+//
+// The calling process is the fork server: it has loaded LibTorch but must not
+// have touched CUDA, so every child starts with CUDA uninitialised.
+#ifndef HARNESS_WORKER_WORKER_H_
+#define HARNESS_WORKER_WORKER_H_
+
+#include <functional>
+#include <string>
+
+#include "harness/base/status.h"
+
+namespace harness::worker {
+
+struct WorkerResult {
+  Status status;        // ok, or kTimeout / kCrashed / kLost
+  std::string payload;  // what the child returned (when ok)
+  double wall_seconds = 0;
+};
+
+// `body` runs in the child; its return value is the payload. The child exits
+// with _exit() right after, running no destructors of the parent's state.
+WorkerResult RunInWorker(const std::function<std::string()>& body, double timeout_seconds);
+
+}  // namespace harness::worker
+
+#endif  // HARNESS_WORKER_WORKER_H_

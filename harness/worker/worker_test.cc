@@ -1,0 +1,44 @@
+// Deliberately misbehaving workers: the parent classifies each and goes on.
+#include "harness/worker/worker.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include <gtest/gtest.h>
+
+namespace harness::worker {
+namespace {
+
+TEST(RunInWorker, ReturnsThePayload) {
+  WorkerResult r = RunInWorker([] { return std::string(100000, 'x'); }, 10);
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(r.payload, std::string(100000, 'x'));
+}
+
+TEST(RunInWorker, SegfaultIsCrashedWithTheSignal) {
+  WorkerResult r = RunInWorker([]() -> std::string { raise(SIGSEGV); return ""; }, 10);
+  EXPECT_EQ(r.status.error_class(), ErrorClass::kCrashed);
+  EXPECT_EQ(r.status.message(), "crashed(SIGSEGV)");
+}
+
+TEST(RunInWorker, HangIsTimeout) {
+  WorkerResult r = RunInWorker([]() -> std::string { pause(); return ""; }, 0.5);
+  EXPECT_EQ(r.status.error_class(), ErrorClass::kTimeout);
+}
+
+TEST(RunInWorker, ExitWithoutResultIsLost) {
+  WorkerResult r = RunInWorker([]() -> std::string { _exit(7); }, 10);
+  EXPECT_EQ(r.status.error_class(), ErrorClass::kLost);
+  EXPECT_NE(r.status.message().find("status 7"), std::string::npos);
+}
+
+TEST(RunInWorker, ParentKeepsWorkingAfterFailures) {
+  RunInWorker([]() -> std::string { abort(); }, 10);
+  WorkerResult r = RunInWorker([] { return std::string("still here"); }, 10);
+  EXPECT_EQ(r.payload, "still here");
+}
+
+}  // namespace
+}  // namespace harness::worker
