@@ -171,7 +171,19 @@ class Parser {
         auto cls = ErrorClassFromName(outcome);
         if (!cls) Fail(row[i], "unknown outcome '" + outcome + "'");
         c.expect.outcome = *cls;
-        if (expect["integrity"]) c.expect.integrity = Str(expect["integrity"], "integrity") == "exact";
+        if (const YAML::Node in = expect["integrity"]) {
+          // "exact" (values and view sharing), "values" (sharing may break),
+          // "none"; a scalar for every strategy or a map per strategy.
+          YAML::Node mode = in;
+          if (in.IsMap()) {
+            CheckKeys(in, std::set<std::string>(strategies.begin(), strategies.end()), "integrity");
+            mode = in[strategy] ? in[strategy] : YAML::Node("exact");
+          }
+          std::string m = Str(mode, "integrity");
+          if (m != "exact" && m != "values" && m != "none") Fail(mode, "integrity must be exact, values or none");
+          c.expect.integrity = m != "none";
+          c.expect.sharing = m == "exact";
+        }
         if (expect["placement"]) c.expect.placement = Str(expect["placement"], "placement") == "target";
         for (const char* table : {"transfers", "peak"}) {
           const YAML::Node t = expect[table];

@@ -31,6 +31,7 @@ struct ByteBound {
 struct Expectation {
   ErrorClass outcome = ErrorClass::kOk;
   bool integrity = true;        // bit-exact against the manifest when ok
+  bool sharing = true;          // views still share their base's storage
   bool placement = true;        // every tensor on the target when ok
   std::map<std::string, ByteBound> transfers;  // "host_to_device" -> bound
   std::map<std::string, ByteBound> peak;       // "cuda:0" -> bound

@@ -1,0 +1,130 @@
+// replay: validates and replays scenario files, prints the matrix, writes
+// reports. Exit status 0 only if every expectation holds.
+//
+//   replay scenarios/ --report-dir reports
+//   replay scenarios/mismatched_index.yaml --filter load_then_to --list
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cuda_toolkit/cuda_toolkit_info.h"
+#include "harness/compat/torch_compat.h"
+#include "harness/report/report.h"
+#include "harness/runner/runner.h"
+#include "harness/scenario/scenario.h"
+
+namespace {
+
+using namespace harness;
+
+void CollectYaml(const std::string& path, std::vector<std::string>* out) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    out->push_back(path);  // reported as io-error by the loader
+    return;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    out->push_back(path);
+    return;
+  }
+  std::vector<std::string> entries;
+  if (DIR* d = opendir(path.c_str())) {
+    while (dirent* e = readdir(d)) {
+      std::string n = e->d_name;
+      if (n == "." || n == "..") continue;
+      entries.push_back(path + "/" + n);
+    }
+    closedir(d);
+  }
+  std::sort(entries.begin(), entries.end());
+  for (const auto& e : entries) {
+    struct stat s2;
+    stat(e.c_str(), &s2);
+    if (S_ISDIR(s2.st_mode)) CollectYaml(e, out);
+    else if (e.size() > 5 && e.substr(e.size() - 5) == ".yaml") out->push_back(e);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Replays checkpoint-loading scenarios under simulated environments."};
+  std::vector<std::string> paths;
+  std::string filter, backend_name = "auto", report_dir, cache_dir = runner::DefaultCacheDir();
+  bool list = false, validate = false;
+  app.add_option("paths", paths, "scenario files or folders")->default_val(std::vector<std::string>{"scenarios"});
+  app.add_option("--filter", filter, "only cases whose id contains this");
+  app.add_flag("--list", list, "list the cases, run nothing");
+  app.add_flag("--validate", validate, "validate the files, run nothing");
+  app.add_option("--backend", backend_name, "auto, virtual or real")->check(CLI::IsMember({"auto", "virtual", "real"}));
+  app.add_option("--report-dir", report_dir, "write report.json, junit.xml, summary.md, report.html here");
+  app.add_option("--cache-dir", cache_dir, "fixture cache");
+  CLI11_PARSE(app, argc, argv);
+
+  env::Backend backend = backend_name == "virtual" ? env::Backend::kVirtual
+                         : backend_name == "real"  ? env::Backend::kReal
+                                                   : env::DefaultBackend();
+  env::HostFacts host = env::HostFacts::Probe();
+  std::cout << "harness: LibTorch " << compat::kTorchVersion << " (" << compat::kTorchSource << "), CUDA build: "
+            << (compat::kTorchHasCuda ? "yes" : "no") << ", GPUs on host: " << host.physical_gpus
+            << ", driver: " << (host.driver_present ? "yes" : "no") << ", CUDA Toolkit: "
+            << (HARNESS_CUDA_TOOLKIT_FOUND ? std::to_string(HARNESS_CUDA_TOOLKIT_VERSION / 1000) + "." +
+                                                 std::to_string(HARNESS_CUDA_TOOLKIT_VERSION % 1000 / 10)
+                                           : std::string("none"))
+            << ", backend: " << env::BackendName(backend) << "\n";
+
+  std::vector<std::string> files;
+  for (const auto& p : paths) CollectYaml(p, &files);
+  std::vector<scenario::Case> cases;
+  int invalid = 0;
+  for (const auto& f : files) {
+    auto loaded = scenario::LoadScenarioFile(f);
+    if (!loaded.ok()) {
+      std::cerr << loaded.status().message() << "\n";
+      ++invalid;
+      continue;
+    }
+    for (auto& c : *loaded) {
+      if (filter.empty() || c.id.find(filter) != std::string::npos) cases.push_back(std::move(c));
+    }
+  }
+  if (validate) {
+    std::cout << files.size() - invalid << " file(s) valid, " << invalid << " invalid, " << cases.size() << " case(s)\n";
+    return invalid == 0 ? 0 : 1;
+  }
+  if (list) {
+    for (const auto& c : cases) std::cout << c.id << "\n";
+    return invalid == 0 ? 0 : 1;
+  }
+  runner::RunOptions options{backend, host, cache_dir};
+  std::vector<runner::CaseReport> reports;
+  const bool tty = isatty(STDOUT_FILENO);
+  for (size_t i = 0; i < cases.size(); ++i) {
+    if (tty) std::cout << "\r[" << i + 1 << "/" << cases.size() << "] " << cases[i].id << "\033[K" << std::flush;
+    reports.push_back(runner::RunCase(cases[i], options));
+    const auto& r = reports.back();
+    if (r.verdict.outcome == verdict::Outcome::kFail || r.verdict.outcome == verdict::Outcome::kXPass) {
+      if (tty) std::cout << "\n";
+      std::cout << verdict::OutcomeName(r.verdict.outcome) << " " << r.c.id << "\n";
+      for (const auto& reason : r.verdict.reasons) std::cout << "    " << reason << "\n";
+    }
+  }
+  if (tty) std::cout << "\n";
+  std::cout << report::Matrix(reports);
+  if (!report_dir.empty()) {
+    Status s = report::WriteReports(reports, report_dir);
+    if (!s.ok()) std::cerr << s.ToString() << "\n";
+    else std::cout << "reports: " << report_dir << "/{report.json,junit.xml,summary.md,report.html}\n";
+  }
+  std::cout << "replay: " << report::Summary(reports) << (invalid ? ", " + std::to_string(invalid) + " invalid file(s)" : "") << "\n";
+  bool all_held = invalid == 0;
+  for (const auto& r : reports) {
+    all_held &= r.verdict.outcome != verdict::Outcome::kFail && r.verdict.outcome != verdict::Outcome::kXPass;
+  }
+  return all_held ? 0 : 1;
+}

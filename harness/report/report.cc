@@ -1,0 +1,187 @@
+#include "harness/report/report.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace harness::report {
+namespace {
+
+using verdict::Outcome;
+
+std::string Escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string HumanBytes(int64_t b) {
+  char buf[32];
+  if (b >= (1 << 20)) std::snprintf(buf, sizeof(buf), "%.1fM", b / 1048576.0);
+  else if (b >= 1024) std::snprintf(buf, sizeof(buf), "%.0fK", b / 1024.0);
+  else std::snprintf(buf, sizeof(buf), "%lld", static_cast<long long>(b));
+  return buf;
+}
+
+std::string Cell(const runner::CaseReport& r) {
+  std::string cell = verdict::OutcomeName(r.verdict.outcome);
+  if (r.verdict.outcome == Outcome::kSkipped) return cell;
+  cell += " " + std::string(ErrorClassName(r.measured.outcome.error_class()));
+  if (r.measured.outcome.ok()) {
+    auto get = [&](const char* k) {
+      auto it = r.measured.transfer_bytes.find(k);
+      return it == r.measured.transfer_bytes.end() ? int64_t(0) : it->second;
+    };
+    cell += " h2d=" + HumanBytes(get("host_to_device")) + " d2h=" + HumanBytes(get("device_to_host"));
+    if (get("device_to_device")) cell += " d2d=" + HumanBytes(get("device_to_device"));
+  }
+  return cell;
+}
+
+// file -> (strategy order, env order, cells)
+struct Table {
+  std::vector<std::string> strategies, environments;
+  std::map<std::pair<std::string, std::string>, const runner::CaseReport*> cells;
+};
+
+std::map<std::string, Table> Tables(const std::vector<runner::CaseReport>& reports) {
+  std::map<std::string, Table> tables;
+  for (const auto& r : reports) {
+    Table& t = tables[r.c.file];
+    if (std::find(t.strategies.begin(), t.strategies.end(), r.c.strategy) == t.strategies.end()) t.strategies.push_back(r.c.strategy);
+    if (std::find(t.environments.begin(), t.environments.end(), r.c.environment.name) == t.environments.end()) t.environments.push_back(r.c.environment.name);
+    t.cells[{r.c.strategy, r.c.environment.name}] = &r;
+  }
+  return tables;
+}
+
+bool WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  return out.good();
+}
+
+}  // namespace
+
+std::string Summary(const std::vector<runner::CaseReport>& reports) {
+  std::map<Outcome, int> n;
+  for (const auto& r : reports) n[r.verdict.outcome]++;
+  // XFAIL counts as passed, XPASS as failed (an unexpected pass is news).
+  std::ostringstream s;
+  s << n[Outcome::kPass] + n[Outcome::kXFail] << " passed, " << n[Outcome::kFail] + n[Outcome::kXPass]
+    << " failed, " << n[Outcome::kSkipped] << " skipped";
+  return s.str();
+}
+
+std::string Matrix(const std::vector<runner::CaseReport>& reports) {
+  std::ostringstream out;
+  for (const auto& [file, t] : Tables(reports)) {
+    out << file << "\n";
+    std::vector<size_t> width(t.environments.size() + 1, 14);
+    for (const auto& s : t.strategies) width[0] = std::max(width[0], s.size() + 2);
+    for (size_t i = 0; i < t.environments.size(); ++i) {
+      width[i + 1] = std::max(width[i + 1], t.environments[i].size() + 2);
+      for (const auto& s : t.strategies) {
+        auto it = t.cells.find({s, t.environments[i]});
+        if (it != t.cells.end()) width[i + 1] = std::max(width[i + 1], Cell(*it->second).size() + 2);
+      }
+    }
+    auto pad = [](const std::string& s, size_t w) { return s + std::string(w > s.size() ? w - s.size() : 1, ' '); };
+    out << "  " << pad("", width[0]);
+    for (size_t i = 0; i < t.environments.size(); ++i) out << pad(t.environments[i], width[i + 1]);
+    out << "\n";
+    for (const auto& s : t.strategies) {
+      out << "  " << pad(s, width[0]);
+      for (size_t i = 0; i < t.environments.size(); ++i) {
+        auto it = t.cells.find({s, t.environments[i]});
+        out << pad(it == t.cells.end() ? "-" : Cell(*it->second), width[i + 1]);
+      }
+      out << "\n";
+    }
+  }
+  return out.str();
+}
+
+Status WriteReports(const std::vector<runner::CaseReport>& reports, const std::string& dir) {
+  mkdir(dir.c_str(), 0755);
+  std::string json_text = "{\"summary\": " + nlohmann::json(Summary(reports)).dump() + ", \"cases\": [\n";
+  for (size_t i = 0; i < reports.size(); ++i) json_text += (i ? ",\n" : "") + reports[i].ToJson();
+  json_text += "\n]}\n";
+
+  std::ostringstream junit;
+  int failures = 0, skipped = 0;
+  for (const auto& r : reports) {
+    failures += r.verdict.outcome == Outcome::kFail || r.verdict.outcome == Outcome::kXPass;
+    skipped += r.verdict.outcome == Outcome::kSkipped;
+  }
+  junit << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"checkpoint-harness\" tests=\""
+        << reports.size() << "\" failures=\"" << failures << "\" skipped=\"" << skipped << "\">\n";
+  for (const auto& r : reports) {
+    std::string reasons;
+    for (const auto& x : r.verdict.reasons) reasons += x + "\n";
+    junit << "  <testcase classname=\"" << Escape(r.c.file) << "\" name=\"" << Escape(r.c.id) << "\" time=\""
+          << r.wall_seconds << "\">";
+    if (r.verdict.outcome == Outcome::kSkipped) junit << "<skipped message=\"" << Escape(r.skip_reason) << "\"/>";
+    if (r.verdict.outcome == Outcome::kFail || r.verdict.outcome == Outcome::kXPass)
+      junit << "<failure message=\"" << Escape(r.verdict.reasons.empty() ? "" : r.verdict.reasons[0]) << "\">"
+            << Escape(reasons + r.measured.ledger_json) << "</failure>";
+    junit << "</testcase>\n";
+  }
+  junit << "</testsuite>\n";
+
+  std::ostringstream md, html;
+  md << "# Checkpoint loading replay\n\n**" << Summary(reports) << "**\n\n";
+  html << "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Checkpoint loading replay</title><style>"
+          "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:2em}"
+          "td,th{border:1px solid #bbb;padding:4px 8px;font-size:13px}.PASS,.XFAIL{background:#dfd}"
+          ".FAIL,.XPASS{background:#fdd}.SKIPPED{background:#eee;color:#666}</style></head><body>"
+       << "<h1>Checkpoint loading replay</h1><p><b>" << Escape(Summary(reports)) << "</b></p>";
+  for (const auto& [file, t] : Tables(reports)) {
+    md << "## " << file << "\n\n| strategy |";
+    html << "<h2>" << Escape(file) << "</h2><table><tr><th>strategy</th>";
+    for (const auto& e : t.environments) {
+      md << " " << e << " |";
+      html << "<th>" << Escape(e) << "</th>";
+    }
+    md << "\n|---|";
+    for (size_t i = 0; i < t.environments.size(); ++i) md << "---|";
+    md << "\n";
+    html << "</tr>";
+    for (const auto& s : t.strategies) {
+      md << "| " << s << " |";
+      html << "<tr><th>" << Escape(s) << "</th>";
+      for (const auto& e : t.environments) {
+        auto it = t.cells.find({s, e});
+        std::string cell = it == t.cells.end() ? "-" : Cell(*it->second);
+        std::string cls = it == t.cells.end() ? "" : verdict::OutcomeName(it->second->verdict.outcome);
+        md << " " << cell << " |";
+        html << "<td class=\"" << cls << "\" title=\""
+             << Escape(it == t.cells.end() || it->second->verdict.reasons.empty() ? "" : it->second->verdict.reasons[0])
+             << "\">" << Escape(cell) << "</td>";
+      }
+      md << "\n";
+      html << "</tr>";
+    }
+    md << "\n";
+    html << "</table>";
+  }
+  html << "</body></html>\n";
+  bool ok = WriteFile(dir + "/report.json", json_text) && WriteFile(dir + "/junit.xml", junit.str()) &&
+            WriteFile(dir + "/summary.md", md.str()) && WriteFile(dir + "/report.html", html.str());
+  return ok ? OkStatus() : Status(ErrorClass::kIoError, dir + ": cannot write reports");
+}
+
+}  // namespace harness::report

@@ -1,0 +1,172 @@
+#include "harness/runner/runner.h"
+
+#include <cstdlib>
+
+#include <nlohmann/json.hpp>
+
+#include "fixtures/fixture.h"
+#include "harness/env/virtual_cuda/virtual_cuda.h"
+#include "harness/recorder/recorder.h"
+#include "harness/strategy/strategy.h"
+#include "harness/worker/worker.h"
+
+namespace harness::runner {
+namespace {
+
+using nlohmann::json;
+
+json StatusJson(const Status& s) {
+  return {{"class", std::string(ErrorClassName(s.error_class()))}, {"message", s.message()}};
+}
+
+Status StatusFromJson(const json& j) {
+  auto cls = ErrorClassFromName(j.at("class").get<std::string>());
+  return Status(cls.value_or(ErrorClass::kInternal), j.at("message").get<std::string>());
+}
+
+// Worker 1: the fixture, made with as many devices as its placement needs.
+std::string GenerateInWorker(const scenario::Case& c, const RunOptions& o) {
+  int needed = fixtures::MaxCudaIndex(c.fixture.placement) + 1;
+  if (o.backend == env::Backend::kVirtual) env::ConfigureVirtualCuda({.device_count = needed});
+  Result<fixtures::Fixture> f = fixtures::Generate(c.fixture, o.cache_dir);
+  json out;
+  if (!f.ok()) {
+    out["status"] = StatusJson(f.status());
+  } else {
+    out["status"] = StatusJson(OkStatus());
+    out["checkpoint"] = f->checkpoint_path;
+    out["manifest"] = f->manifest.ToJson();
+  }
+  return out.dump();
+}
+
+// Worker 2: environment -> strategy under the recorder -> checks.
+std::string LoadInWorker(const scenario::Case& c, const RunOptions& o, const std::string& checkpoint,
+                         const fixtures::Manifest& manifest) {
+  json out;
+  out["target"] = c.target;
+  out["checkpoint_bytes"] = manifest.storage_bytes;
+  Status realized = env::Realize(c.environment, o.backend);
+  if (!realized.ok()) {
+    out["outcome"] = StatusJson(realized);
+    return out.dump();
+  }
+  const strategy::Strategy* s = strategy::FindStrategy(c.strategy);
+  if (s == nullptr) {
+    out["outcome"] = StatusJson(Status(ErrorClass::kInvalidScenario, "no strategy named '" + c.strategy + "' is linked in"));
+    return out.dump();
+  }
+  strategy::LoadRequest request{checkpoint, c.fixture.format, c.target};
+  recorder::Ledger ledger;
+  ledger.checkpoint_bytes = manifest.storage_bytes;
+  std::optional<fixtures::LoadedCheckpoint> loaded;
+  Status outcome = recorder::RunRecorded([&] { loaded = s->Load(request); }, &ledger);
+  out["outcome"] = StatusJson(outcome);
+  out["ledger"] = json::parse(ledger.ToJson());
+  if (outcome.ok() && loaded.has_value()) {
+    fixtures::NamedTensors tensors = loaded->Tensors();
+    json placement = json::object();
+    for (const auto& [name, t] : tensors) placement[name] = t.device().str();
+    out["placement"] = placement;
+    Status integrity = recorder::RunGuarded([&] {
+      Status s2 = fixtures::CheckIntegrity(manifest, tensors, c.expect.sharing);
+      if (!s2.ok()) throw std::runtime_error(s2.message());
+    });
+    out["integrity"] = StatusJson(integrity);
+  }
+  return out.dump();
+}
+
+void ParseMeasured(const json& j, verdict::Measured* m) {
+  m->outcome = StatusFromJson(j.at("outcome"));
+  m->target = j.value("target", "");
+  m->checkpoint_bytes = j.value("checkpoint_bytes", int64_t(0));
+  if (j.contains("placement")) {
+    for (const auto& [k, v] : j["placement"].items()) m->placement[k] = v.get<std::string>();
+  }
+  if (j.contains("integrity")) m->integrity = StatusFromJson(j["integrity"]);
+  if (j.contains("ledger")) {
+    const json& l = j["ledger"];
+    m->ledger_json = l.dump();
+    for (const char* d : {"host_to_device", "device_to_host", "device_to_device", "host_to_host"}) {
+      m->transfer_bytes[d] = l.at(d).at("bytes").get<int64_t>();
+    }
+    for (const auto& [dev, mem] : l.at("memory").items()) m->peak_bytes[dev] = mem.at("peak_bytes").get<int64_t>();
+  }
+}
+
+}  // namespace
+
+std::string DefaultCacheDir() {
+  if (const char* d = std::getenv("HARNESS_CACHE_DIR")) return d;
+  const char* home = std::getenv("HOME");
+  return std::string(home ? home : "/tmp") + "/.cache/ckpt-harness/fixtures";
+}
+
+CaseReport RunCase(const scenario::Case& c, const RunOptions& o) {
+  CaseReport r;
+  r.c = c;
+  r.skip_reason = scenario::SkipReason(c, o.backend, o.host);
+  if (!r.skip_reason.empty()) {
+    r.verdict.outcome = verdict::Outcome::kSkipped;
+    r.verdict.reasons.push_back(r.skip_reason);
+    return r;
+  }
+  worker::WorkerResult gen = worker::RunInWorker([&] { return GenerateInWorker(c, o); }, c.timeout_seconds);
+  json g = gen.status.ok() ? json::parse(gen.payload, nullptr, false) : json();
+  Status gen_status = gen.status.ok() ? (g.is_discarded() ? Status(ErrorClass::kLost, "bad worker JSON")
+                                                          : StatusFromJson(g.at("status")))
+                                      : gen.status;
+  if (!gen_status.ok()) {
+    if (gen_status.error_class() == ErrorClass::kEnvNotRealized) {
+      r.skip_reason = "fixture: " + gen_status.message();
+      r.verdict.outcome = verdict::Outcome::kSkipped;
+      r.verdict.reasons.push_back(r.skip_reason);
+      return r;
+    }
+    r.measured.outcome = gen_status;
+    r.verdict = verdict::Judge(c.expect, r.measured);
+    r.verdict.reasons.insert(r.verdict.reasons.begin(), "fixture generation failed: " + gen_status.ToString());
+    r.verdict.outcome = verdict::Outcome::kFail;
+    return r;
+  }
+  std::string checkpoint = g.at("checkpoint").get<std::string>();
+  fixtures::Manifest manifest = *fixtures::Manifest::FromJson(g.at("manifest").get<std::string>());
+  worker::WorkerResult run = worker::RunInWorker(
+      [&] { return LoadInWorker(c, o, checkpoint, manifest); }, c.timeout_seconds);
+  r.wall_seconds = run.wall_seconds;
+  if (!run.status.ok()) {
+    r.measured.outcome = run.status;  // timeout / crashed / lost
+    r.measured.target = c.target;
+  } else {
+    json j = json::parse(run.payload, nullptr, false);
+    if (j.is_discarded()) r.measured.outcome = Status(ErrorClass::kLost, "worker sent malformed JSON");
+    else ParseMeasured(j, &r.measured);
+  }
+  r.verdict = verdict::Judge(c.expect, r.measured);
+  return r;
+}
+
+std::string CaseReport::ToJson() const {
+  json j;
+  j["id"] = c.id;
+  j["file"] = c.file;
+  j["strategy"] = c.strategy;
+  j["environment"] = c.environment.name;
+  j["target"] = c.target;
+  j["fixture"] = c.fixture.CanonicalString();
+  j["expected_outcome"] = std::string(ErrorClassName(c.expect.outcome));
+  j["verdict"] = verdict::OutcomeName(verdict.outcome);
+  j["reasons"] = verdict.reasons;
+  if (verdict.outcome != verdict::Outcome::kSkipped) {
+    j["outcome"] = StatusJson(measured.outcome);
+    j["placement"] = measured.placement;
+    if (measured.integrity) j["integrity"] = StatusJson(*measured.integrity);
+    j["checkpoint_bytes"] = measured.checkpoint_bytes;
+    if (!measured.ledger_json.empty()) j["ledger"] = json::parse(measured.ledger_json);
+  }
+  j["wall_seconds"] = wall_seconds;
+  return j.dump();
+}
+
+}  // namespace harness::runner

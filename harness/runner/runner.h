@@ -1,0 +1,41 @@
+// Runs one scenario case: generates (or reuses) its fixture in one worker,
+// then realizes the environment, runs the strategy under the recorder and
+// checks placement and integrity in a second worker, and judges the result.
+//
+//   CaseReport r = RunCase(c, {.backend = DefaultBackend(), .cache_dir = dir});
+//   r.verdict.outcome == verdict::Outcome::kPass
+#ifndef HARNESS_RUNNER_RUNNER_H_
+#define HARNESS_RUNNER_RUNNER_H_
+
+#include <string>
+
+#include "harness/env/environment.h"
+#include "harness/scenario/scenario.h"
+#include "harness/verdict/verdict.h"
+
+namespace harness::runner {
+
+struct RunOptions {
+  env::Backend backend = env::Backend::kVirtual;
+  env::HostFacts host;
+  std::string cache_dir;
+};
+
+struct CaseReport {
+  scenario::Case c;
+  verdict::Verdict verdict;
+  verdict::Measured measured;
+  std::string skip_reason;
+  double wall_seconds = 0;
+  // Everything, for the JSON report.
+  std::string ToJson() const;
+};
+
+CaseReport RunCase(const scenario::Case& c, const RunOptions& options);
+
+// Where fixtures are cached: $HARNESS_CACHE_DIR, else ~/.cache/ckpt-harness/fixtures.
+std::string DefaultCacheDir();
+
+}  // namespace harness::runner
+
+#endif  // HARNESS_RUNNER_RUNNER_H_

@@ -1,0 +1,90 @@
+// Replays scenarios/**/*.yaml: one GoogleTest case per cell of each truth
+// table, named "<file>_<strategy>_<environment>". A SKIPPED cell shows its
+// reason; a failure prints the expectation and the ledger side by side.
+#include <dirent.h>
+
+#include <cstdlib>
+
+#include <gtest/gtest.h>
+
+#include "harness/runner/runner.h"
+#include "harness/scenario/scenario.h"
+
+namespace {
+
+using namespace harness;
+
+runner::RunOptions& Options() {
+  static runner::RunOptions options;
+  return options;
+}
+
+class ScenarioCase : public ::testing::Test {
+ public:
+  explicit ScenarioCase(scenario::Case c) : case_(std::move(c)) {}
+  void TestBody() override {
+    runner::CaseReport r = runner::RunCase(case_, Options());
+    std::string reasons;
+    for (const auto& x : r.verdict.reasons) reasons += "\n  " + x;
+    switch (r.verdict.outcome) {
+      case verdict::Outcome::kSkipped:
+        GTEST_SKIP() << r.skip_reason;
+      case verdict::Outcome::kPass:
+      case verdict::Outcome::kXFail:
+        return;
+      default:
+        ADD_FAILURE() << case_.id << ": " << verdict::OutcomeName(r.verdict.outcome) << reasons
+                      << "\nexpected outcome: " << ErrorClassName(case_.expect.outcome)
+                      << "\nmeasured: " << r.measured.outcome.ToString()
+                      << "\nledger: " << r.measured.ledger_json;
+    }
+  }
+
+ private:
+  scenario::Case case_;
+};
+
+std::vector<std::string> ScenarioFiles() {
+  std::vector<std::string> files;
+  for (const char* dir : {"scenarios", "scenarios/claims"}) {
+    if (DIR* d = opendir(dir)) {
+      while (dirent* e = readdir(d)) {
+        std::string n = e->d_name;
+        if (n.size() > 5 && n.substr(n.size() - 5) == ".yaml") files.push_back(std::string(dir) + "/" + n);
+      }
+      closedir(d);
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  Options().backend = env::DefaultBackend();
+  Options().host = env::HostFacts::Probe();
+  Options().cache_dir = std::string(tmp ? tmp : "/tmp") + "/fixtures";
+  int registered = 0;
+  for (const std::string& file : ScenarioFiles()) {
+    auto cases = scenario::LoadScenarioFile(file);
+    if (!cases.ok()) {
+      std::fprintf(stderr, "%s\n", cases.status().message().c_str());
+      return 1;
+    }
+    for (const scenario::Case& c : *cases) {
+      std::string stem = c.id.substr(0, c.id.find('/'));
+      ::testing::RegisterTest(
+          scenario::TestName(stem).c_str(), scenario::TestName(c.strategy + "@" + c.environment.name).c_str(),
+          nullptr, nullptr, __FILE__, __LINE__, [c]() -> ::testing::Test* { return new ScenarioCase(c); });
+      ++registered;
+    }
+  }
+  if (registered == 0) {
+    std::fprintf(stderr, "no scenario cases found\n");
+    return 1;
+  }
+  return RUN_ALL_TESTS();
+}
