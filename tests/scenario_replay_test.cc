@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   const char* tmp = std::getenv("TEST_TMPDIR");
   Options().backend = env::DefaultBackend();
-  Options().host = env::HostFacts::Probe();
+  Options().host = env::HostFacts::Probe(argv[0]);
   Options().cache_dir = std::string(tmp ? tmp : "/tmp") + "/fixtures";
   int registered = 0;
   for (const std::string& file : ScenarioFiles()) {

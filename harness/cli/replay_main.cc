@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
   env::Backend backend = backend_name == "virtual" ? env::Backend::kVirtual
                          : backend_name == "real"  ? env::Backend::kReal
                                                    : env::DefaultBackend();
-  env::HostFacts host = env::HostFacts::Probe();
+  env::HostFacts host = env::HostFacts::Probe(argv[0]);
   std::cout << "harness: LibTorch " << compat::kTorchVersion << " (" << compat::kTorchSource << "), CUDA build: "
             << (compat::kTorchHasCuda ? "yes" : "no") << ", GPUs on host: " << host.physical_gpus
             << ", driver: " << (host.driver_present ? "yes" : "no") << ", CUDA Toolkit: "

@@ -3,12 +3,20 @@
 #include <dirent.h>
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
 #include <torch/cuda.h>
 
+#include "harness/compat/torch_compat.h"
+#include "harness/env/driver_fault/driver_fault.h"
 #include "harness/env/virtual_cuda/virtual_cuda.h"
+
+#if HARNESS_TORCH_HAS_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <cuda_runtime_api.h>
+#endif
 
 namespace harness::env {
 namespace {
@@ -79,7 +87,7 @@ Backend DefaultBackend() {
   return VirtualCudaLinked() ? Backend::kVirtual : Backend::kReal;
 }
 
-HostFacts HostFacts::Probe() {
+HostFacts HostFacts::Probe(const std::string& argv0) {
   HostFacts facts;
   if (DIR* dir = opendir("/dev")) {
     while (dirent* e = readdir(dir)) {
@@ -95,6 +103,8 @@ HostFacts HostFacts::Probe() {
     facts.driver_present = true;
     dlclose(h);
   }
+  Result<std::string> stand_in = FindDriverFaultStandIn(argv0);
+  if (stand_in.ok()) facts.driver_stand_in = *stand_in;
   return facts;
 }
 
@@ -128,20 +138,26 @@ bool CanRealize(const EnvironmentSpec& env, Backend backend, const HostFacts& ho
     case CudaState::kHidden:
       return true;
     case CudaState::kNoDriver:
+    case CudaState::kNoDevice:
+    case CudaState::kOldDriver:
+      if (env.cuda == CudaState::kNoDriver && !host.driver_present) return true;
       if (host.driver_present) {
-        *why_not = "host has an NVIDIA driver; no-driver is realized on driverless hosts";
+        // LibTorch's CUDA libraries load libcuda.so.1 while the process
+        // starts, so a forked worker cannot swap the driver any more.
+        *why_not = "host has an NVIDIA driver that LibTorch loads at start-up; " +
+                   std::string(CudaStateName(env.cuda)) + " is injected on driverless hosts";
+        return false;
+      }
+      if (host.driver_stand_in.empty()) {
+        *why_not = "driver stand-in (harness/env/driver_fault) not found";
         return false;
       }
       return true;
-    case CudaState::kNoDevice:
-    case CudaState::kOldDriver:
-      *why_not = "driver faults need the libcuda stand-in (harness/env/driver_fault)";
-      return false;
   }
   return false;
 }
 
-Status Realize(const EnvironmentSpec& env, Backend backend) {
+Status Realize(const EnvironmentSpec& env, Backend backend, const HostFacts& host) {
   if (backend == Backend::kVirtual) {
     VirtualCudaConfig config;
     config.device_count = env.ExpectedDeviceCount();
@@ -155,6 +171,11 @@ Status Realize(const EnvironmentSpec& env, Backend backend) {
       visible = env.cuda == CudaState::kHidden ? "" : VisibleList(env.gpus);
     }
     setenv("CUDA_VISIBLE_DEVICES", visible.c_str(), 1);
+    if (env.cuda == CudaState::kNoDevice || env.cuda == CudaState::kOldDriver ||
+        (env.cuda == CudaState::kNoDriver && host.driver_present)) {
+      Status installed = InstallDriverFault(host.driver_stand_in, CudaStateName(env.cuda));
+      if (!installed.ok()) return installed;
+    }
   }
   int seen = static_cast<int>(torch::cuda::device_count());
   if (seen != env.ExpectedDeviceCount()) {
@@ -162,6 +183,21 @@ Status Realize(const EnvironmentSpec& env, Backend backend) {
                   "environment '" + env.name + "' wants " +
                       std::to_string(env.ExpectedDeviceCount()) +
                       " CUDA device(s); LibTorch reports " + std::to_string(seen));
+  }
+  if (backend == Backend::kReal && env.memory_per_gpu > 0) {
+#if HARNESS_TORCH_HAS_CUDA
+    for (int d = 0; d < seen; ++d) {
+      size_t free_bytes = 0, total_bytes = 0;
+      cudaSetDevice(d);
+      if (cudaMemGetInfo(&free_bytes, &total_bytes) != cudaSuccess || total_bytes == 0) {
+        return Status(ErrorClass::kEnvNotRealized, "cannot read the memory of cuda:" + std::to_string(d));
+      }
+      double fraction = double(env.memory_per_gpu) / double(total_bytes);
+      c10::cuda::CUDACachingAllocator::setMemoryFraction(std::min(fraction, 1.0), d);
+    }
+#else
+    return Status(ErrorClass::kEnvNotRealized, "memory_per_gpu on real devices needs a CUDA build");
+#endif
   }
   return OkStatus();
 }

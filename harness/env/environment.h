@@ -48,9 +48,11 @@ Backend DefaultBackend();
 
 // What the host offers, probed without initialising CUDA.
 struct HostFacts {
-  int physical_gpus = 0;      // /dev/nvidiaN nodes
-  bool driver_present = false;  // libcuda.so.1 loadable
-  static HostFacts Probe();
+  int physical_gpus = 0;        // /dev/nvidiaN nodes
+  bool driver_present = false;  // a real libcuda.so.1 is loadable
+  std::string driver_stand_in;  // harness/env/driver_fault's libcuda.so.1, if found
+  // `argv0` helps find the stand-in in the binary's runfiles.
+  static HostFacts Probe(const std::string& argv0 = "");
 };
 
 // False with the reason when `backend` cannot realize `env` on this host
@@ -59,8 +61,10 @@ bool CanRealize(const EnvironmentSpec& env, Backend backend, const HostFacts& ho
                 std::string* why_not);
 
 // Makes `env` true in this process. Call in a fresh worker before CUDA is
-// touched. Then checks what LibTorch reports; kEnvNotRealized otherwise.
-Status Realize(const EnvironmentSpec& env, Backend backend);
+// touched: CUDA_VISIBLE_DEVICES, the driver stand-in (no-device, old-driver)
+// and the device memory limit (memory_per_gpu) are applied here. Then checks
+// what LibTorch reports; kEnvNotRealized otherwise.
+Status Realize(const EnvironmentSpec& env, Backend backend, const HostFacts& host);
 
 }  // namespace harness::env
 

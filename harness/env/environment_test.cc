@@ -32,7 +32,7 @@ TEST(CanRealize, VirtualBackendDoesNotPretendToHaveAnOldDriver) {
 TEST(Realize, DefaultBackendRealizesMissingGpu) {
   // This process never touched CUDA: on the real backend the empty
   // CUDA_VISIBLE_DEVICES hides every device; virtual devices are set to 0.
-  Status s = Realize(*EnvironmentPreset("missing-gpu"), DefaultBackend());
+  Status s = Realize(*EnvironmentPreset("missing-gpu"), DefaultBackend(), HostFacts::Probe());
   EXPECT_TRUE(s.ok()) << s.ToString();
 }
 

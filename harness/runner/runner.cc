@@ -46,7 +46,7 @@ std::string LoadInWorker(const scenario::Case& c, const RunOptions& o, const std
   json out;
   out["target"] = c.target;
   out["checkpoint_bytes"] = manifest.storage_bytes;
-  Status realized = env::Realize(c.environment, o.backend);
+  Status realized = env::Realize(c.environment, o.backend, o.host);
   if (!realized.ok()) {
     out["outcome"] = StatusJson(realized);
     return out.dump();
