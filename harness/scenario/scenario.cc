@@ -64,7 +64,8 @@ class Parser {
   }
 
   fixtures::FixtureSpec Fixture(const YAML::Node& n) const {
-    CheckKeys(n, {"format", "size", "layers", "seed", "placement"}, "fixture");
+    if (!n.IsMap()) Fail(n, "fixture must be a mapping");
+    CheckKeys(n, {"format", "size", "layers", "seed", "placement", "provenance"}, "fixture");
     fixtures::FixtureSpec spec;
     if (n["format"]) {
       auto f = fixtures::FormatFromName(Str(n["format"], "format"));
@@ -75,6 +76,7 @@ class Parser {
     if (n["layers"]) spec.layers = Int(n["layers"], "layers");
     if (n["seed"]) spec.seed = uint64_t(Int(n["seed"], "seed"));
     if (n["placement"]) spec.placement = Str(n["placement"], "placement");
+    if (n["provenance"]) spec.provenance = Str(n["provenance"], "provenance");
     Status valid = fixtures::ValidateSpec(spec);
     if (!valid.ok()) Fail(n, valid.message());
     return spec;
@@ -220,6 +222,21 @@ Result<std::vector<Case>> ParseScenario(const std::string& text, const std::stri
   try {
     YAML::Node root = YAML::Load(text);
     return Parser(path).File(root);
+  } catch (const ParseError& e) {
+    return Status(ErrorClass::kInvalidScenario, e.message);
+  } catch (const YAML::Exception& e) {
+    return Status(ErrorClass::kInvalidScenario,
+                  path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+}
+
+Result<fixtures::FixtureSpec> LoadFixtureSpecFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status(ErrorClass::kIoError, path + ": cannot open");
+  std::stringstream s;
+  s << in.rdbuf();
+  try {
+    return Parser(path).Fixture(YAML::Load(s.str()));
   } catch (const ParseError& e) {
     return Status(ErrorClass::kInvalidScenario, e.message);
   } catch (const YAML::Exception& e) {

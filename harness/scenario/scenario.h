@@ -40,6 +40,10 @@ struct Case {
 Result<std::vector<Case>> LoadScenarioFile(const std::string& path);
 Result<std::vector<Case>> ParseScenario(const std::string& text, const std::string& path);
 
+// A fixture spec file: the keys of a scenario's `fixture:` mapping at top
+// level (format, size, layers, seed, placement, provenance).
+Result<fixtures::FixtureSpec> LoadFixtureSpecFile(const std::string& path);
+
 // Why `c` cannot run here (empty when it can): requires, environment.
 std::string SkipReason(const Case& c, env::Backend backend, const env::HostFacts& host);
 
