@@ -9,6 +9,7 @@
 
 #include "harness/runner/runner.h"
 #include "harness/scenario/scenario.h"
+#include "harness/strategy/strategy.h"
 
 namespace {
 
@@ -69,7 +70,8 @@ int main(int argc, char** argv) {
   Options().cache_dir = std::string(tmp ? tmp : "/tmp") + "/fixtures";
   int registered = 0;
   for (const std::string& file : ScenarioFiles()) {
-    auto cases = scenario::LoadScenarioFile(file);
+    std::vector<std::string> known = strategy::StrategyNames();
+    auto cases = scenario::LoadScenarioFile(file, &known);
     if (!cases.ok()) {
       std::fprintf(stderr, "%s\n", cases.status().message().c_str());
       return 1;

@@ -17,6 +17,7 @@
 #include "harness/report/report.h"
 #include "harness/runner/runner.h"
 #include "harness/scenario/scenario.h"
+#include "harness/strategy/strategy.h"
 
 namespace {
 
@@ -81,9 +82,10 @@ int main(int argc, char** argv) {
   std::vector<std::string> files;
   for (const auto& p : paths) CollectYaml(p, &files);
   std::vector<scenario::Case> cases;
+  const std::vector<std::string> known_strategies = strategy::StrategyNames();
   int invalid = 0;
   for (const auto& f : files) {
-    auto loaded = scenario::LoadScenarioFile(f);
+    auto loaded = scenario::LoadScenarioFile(f, &known_strategies);
     if (!loaded.ok()) {
       std::cerr << loaded.status().message() << "\n";
       ++invalid;

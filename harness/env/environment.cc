@@ -157,6 +157,55 @@ bool CanRealize(const EnvironmentSpec& env, Backend backend, const HostFacts& ho
   return false;
 }
 
+bool CanRealizeForProcess(const EnvironmentSpec& env, const HostFacts& host, std::string* why_not) {
+  if (env.memory_per_gpu > 0) {
+    *why_not = "memory_per_gpu cannot be imposed on another process";
+    return false;
+  }
+  switch (env.cuda) {
+    case CudaState::kOk:
+      if (env.gpus > host.physical_gpus) {
+        *why_not = "needs " + std::to_string(env.gpus) + " GPU(s), host has " +
+                   std::to_string(host.physical_gpus) + " (virtual devices do not reach other processes)";
+        return false;
+      }
+      return true;
+    case CudaState::kHidden:
+      return true;
+    case CudaState::kNoDriver:
+      if (!host.driver_present) return true;
+      [[fallthrough]];
+    case CudaState::kNoDevice:
+    case CudaState::kOldDriver:
+      if (host.driver_stand_in.empty()) {
+        *why_not = "driver stand-in (harness/env/driver_fault) not found";
+        return false;
+      }
+      return true;
+  }
+  return false;
+}
+
+std::vector<std::pair<std::string, std::string>> ProcessEnvironment(const EnvironmentSpec& env,
+                                                                    const HostFacts& host) {
+  std::vector<std::pair<std::string, std::string>> vars;
+  std::string visible = env.visible_devices;
+  if (visible.empty()) visible = env.cuda == CudaState::kHidden ? "" : VisibleList(env.gpus);
+  vars.emplace_back("CUDA_VISIBLE_DEVICES", visible);
+  bool fault = env.cuda == CudaState::kNoDevice || env.cuda == CudaState::kOldDriver ||
+               (env.cuda == CudaState::kNoDriver && host.driver_present);
+  if (fault && !host.driver_stand_in.empty()) {
+    const char* inherited = std::getenv("LD_LIBRARY_PATH");
+    auto fault_kind = DriverFaultFromName(CudaStateName(env.cuda));
+    if (fault_kind) {
+      for (auto& v : DriverFaultEnvironment(host.driver_stand_in, *fault_kind, inherited ? inherited : "")) {
+        vars.push_back(std::move(v));
+      }
+    }
+  }
+  return vars;
+}
+
 Status Realize(const EnvironmentSpec& env, Backend backend, const HostFacts& host) {
   if (backend == Backend::kVirtual) {
     VirtualCudaConfig config;

@@ -18,6 +18,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "harness/base/status.h"
 
@@ -59,6 +61,15 @@ struct HostFacts {
 // (e.g. two GPUs on a one-GPU host): such cases are SKIPPED, never passed.
 bool CanRealize(const EnvironmentSpec& env, Backend backend, const HostFacts& host,
                 std::string* why_not);
+
+// For a loader in a separate process (external strategies): whether the
+// environment can be made true for it through its environment variables,
+// and those variables (CUDA_VISIBLE_DEVICES; LD_LIBRARY_PATH and
+// HARNESS_CUDA_FAULT for the driver stand-in). Virtual devices do not reach
+// another process, so this always describes the host's real devices.
+bool CanRealizeForProcess(const EnvironmentSpec& env, const HostFacts& host, std::string* why_not);
+std::vector<std::pair<std::string, std::string>> ProcessEnvironment(const EnvironmentSpec& env,
+                                                                    const HostFacts& host);
 
 // Makes `env` true in this process. Call in a fresh worker before CUDA is
 // touched: CUDA_VISIBLE_DEVICES, the driver stand-in (no-device, old-driver)

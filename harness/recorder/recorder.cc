@@ -136,7 +136,7 @@ std::string Ledger::ToJson() const {
   j["disagreements"] = disagreements;
   j["wall_seconds"] = wall_seconds;
   j["checkpoint_bytes"] = checkpoint_bytes;
-  return j.dump();
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 Status RunGuarded(const std::function<void()>& body) {

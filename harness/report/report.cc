@@ -40,7 +40,9 @@ std::string Cell(const runner::CaseReport& r) {
   std::string cell = verdict::OutcomeName(r.verdict.outcome);
   if (r.verdict.outcome == Outcome::kSkipped) return cell;
   cell += " " + std::string(ErrorClassName(r.measured.outcome.error_class()));
-  if (r.measured.outcome.ok()) {
+  if (r.measured.outcome.ok() && !r.measured.has_ledger) {
+    cell += " (no ledger)";
+  } else if (r.measured.outcome.ok()) {
     auto get = [&](const char* k) {
       auto it = r.measured.transfer_bytes.find(k);
       return it == r.measured.transfer_bytes.end() ? int64_t(0) : it->second;
@@ -117,7 +119,7 @@ std::string Matrix(const std::vector<runner::CaseReport>& reports) {
 
 Status WriteReports(const std::vector<runner::CaseReport>& reports, const std::string& dir) {
   mkdir(dir.c_str(), 0755);
-  std::string json_text = "{\"summary\": " + nlohmann::json(Summary(reports)).dump() + ", \"cases\": [\n";
+  std::string json_text = "{\"summary\": " + nlohmann::json(Summary(reports)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + ", \"cases\": [\n";
   for (size_t i = 0; i < reports.size(); ++i) json_text += (i ? ",\n" : "") + reports[i].ToJson();
   json_text += "\n]}\n";
 

@@ -7,6 +7,7 @@
 #include "fixtures/fixture.h"
 #include "harness/env/virtual_cuda/virtual_cuda.h"
 #include "harness/recorder/recorder.h"
+#include "harness/strategy/external.h"
 #include "harness/strategy/strategy.h"
 #include "harness/worker/worker.h"
 
@@ -14,6 +15,11 @@ namespace harness::runner {
 namespace {
 
 using nlohmann::json;
+
+// Raw messages and command output may hold bytes that are not UTF-8.
+std::string Dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 json StatusJson(const Status& s) {
   return {{"class", std::string(ErrorClassName(s.error_class()))}, {"message", s.message()}};
@@ -37,7 +43,43 @@ std::string GenerateInWorker(const scenario::Case& c, const RunOptions& o) {
     out["checkpoint"] = f->checkpoint_path;
     out["manifest"] = f->manifest.ToJson();
   }
-  return out.dump();
+  return Dump(out);
+}
+
+// Worker 2 for an external strategy: the command runs in its own process
+// with the environment given through its variables; no ledger.
+std::string ExternalInWorker(const scenario::Case& c, const RunOptions& o, const std::string& checkpoint,
+                             const fixtures::Manifest& manifest) {
+  json out;
+  out["target"] = c.target;
+  out["checkpoint_bytes"] = manifest.storage_bytes;
+  std::string command = strategy::ExpandCommand(c.command, checkpoint, c.target,
+                                                std::string(fixtures::FormatName(c.fixture.format)));
+  strategy::ExternalResult r = strategy::RunExternalCommand(command, env::ProcessEnvironment(c.environment, o.host));
+  out["command"] = command;
+  out["command_output"] = r.raw_output;
+  if (!r.skip.empty()) {
+    out["skip"] = r.skip;
+    return Dump(out);
+  }
+  out["outcome"] = StatusJson(r.outcome);
+  if (!r.outcome.ok()) return Dump(out);
+  out["placement"] = r.placement;
+  std::vector<std::string> problems;
+  for (const fixtures::TensorRecord& t : manifest.tensors) {
+    auto it = r.sha256.find(t.name);
+    if (it == r.sha256.end()) problems.push_back(t.name + ": missing");
+    else if (it->second != t.sha256) problems.push_back(t.name + ": bytes differ (sha256)");
+    if (c.expect.sharing && !t.shares_storage_with.empty() &&
+        r.storage[t.name] != r.storage[t.shares_storage_with]) {
+      problems.push_back(t.name + ": no longer shares storage with " + t.shares_storage_with);
+    }
+  }
+  std::string message;
+  for (const auto& p : problems) message += (message.empty() ? "" : "; ") + p;
+  out["integrity"] = StatusJson(problems.empty() ? OkStatus()
+                                                 : Status(ErrorClass::kCorruptCheckpoint, "integrity: " + message));
+  return Dump(out);
 }
 
 // Worker 2: environment -> strategy under the recorder -> checks.
@@ -49,14 +91,14 @@ std::string LoadInWorker(const scenario::Case& c, const RunOptions& o, const std
   Status realized = env::Realize(c.environment, o.backend, o.host);
   if (!realized.ok()) {
     out["outcome"] = StatusJson(realized);
-    return out.dump();
+    return Dump(out);
   }
   const strategy::Strategy* s = strategy::FindStrategy(c.strategy);
   if (s == nullptr) {
     out["outcome"] = StatusJson(Status(ErrorClass::kInvalidScenario, "no strategy named '" + c.strategy + "' is linked in"));
-    return out.dump();
+    return Dump(out);
   }
-  strategy::LoadRequest request{checkpoint, c.fixture.format, c.target};
+  strategy::LoadRequest request{checkpoint, c.fixture.format, c.target, c.device_map};
   recorder::Ledger ledger;
   ledger.checkpoint_bytes = manifest.storage_bytes;
   std::optional<fixtures::LoadedCheckpoint> loaded;
@@ -74,7 +116,7 @@ std::string LoadInWorker(const scenario::Case& c, const RunOptions& o, const std
     });
     out["integrity"] = StatusJson(integrity);
   }
-  return out.dump();
+  return Dump(out);
 }
 
 void ParseMeasured(const json& j, verdict::Measured* m) {
@@ -86,6 +128,7 @@ void ParseMeasured(const json& j, verdict::Measured* m) {
   }
   if (j.contains("integrity")) m->integrity = StatusFromJson(j["integrity"]);
   if (j.contains("ledger")) {
+    m->has_ledger = true;
     const json& l = j["ledger"];
     m->ledger_json = l.dump();
     for (const char* d : {"host_to_device", "device_to_host", "device_to_device", "host_to_host"}) {
@@ -133,15 +176,28 @@ CaseReport RunCase(const scenario::Case& c, const RunOptions& o) {
   std::string checkpoint = g.at("checkpoint").get<std::string>();
   fixtures::Manifest manifest = *fixtures::Manifest::FromJson(g.at("manifest").get<std::string>());
   worker::WorkerResult run = worker::RunInWorker(
-      [&] { return LoadInWorker(c, o, checkpoint, manifest); }, c.timeout_seconds);
+      [&] {
+        return c.command.empty() ? LoadInWorker(c, o, checkpoint, manifest)
+                                 : ExternalInWorker(c, o, checkpoint, manifest);
+      },
+      c.timeout_seconds);
   r.wall_seconds = run.wall_seconds;
   if (!run.status.ok()) {
     r.measured.outcome = run.status;  // timeout / crashed / lost
     r.measured.target = c.target;
   } else {
     json j = json::parse(run.payload, nullptr, false);
-    if (j.is_discarded()) r.measured.outcome = Status(ErrorClass::kLost, "worker sent malformed JSON");
-    else ParseMeasured(j, &r.measured);
+    if (j.is_discarded()) {
+      r.measured.outcome = Status(ErrorClass::kLost, "worker sent malformed JSON");
+    } else if (j.contains("skip")) {
+      r.skip_reason = j["skip"].get<std::string>();
+      r.verdict.outcome = verdict::Outcome::kSkipped;
+      r.verdict.reasons.push_back(r.skip_reason);
+      return r;
+    } else {
+      ParseMeasured(j, &r.measured);
+      r.command_output = j.value("command_output", "");
+    }
   }
   r.verdict = verdict::Judge(c.expect, r.measured);
   return r;
@@ -165,8 +221,9 @@ std::string CaseReport::ToJson() const {
     j["checkpoint_bytes"] = measured.checkpoint_bytes;
     if (!measured.ledger_json.empty()) j["ledger"] = json::parse(measured.ledger_json);
   }
+  if (!command_output.empty()) j["command_output"] = command_output;
   j["wall_seconds"] = wall_seconds;
-  return j.dump();
+  return Dump(j);
 }
 
 }  // namespace harness::runner

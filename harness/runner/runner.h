@@ -26,6 +26,7 @@ struct CaseReport {
   verdict::Verdict verdict;
   verdict::Measured measured;
   std::string skip_reason;
+  std::string command_output;  // external strategies: what the command printed
   double wall_seconds = 0;
   // Everything, for the JSON report.
   std::string ToJson() const;

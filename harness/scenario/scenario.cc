@@ -1,6 +1,8 @@
 #include "harness/scenario/scenario.h"
 
+#include <algorithm>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -18,7 +20,8 @@ struct ParseError {
 
 class Parser {
  public:
-  explicit Parser(std::string path) : path_(std::move(path)) {}
+  Parser(std::string path, const std::vector<std::string>* known)
+      : path_(std::move(path)), known_(known) {}
 
   [[noreturn]] void Fail(const YAML::Node& node, const std::string& what) const {
     const YAML::Mark m = node.Mark();
@@ -121,8 +124,8 @@ class Parser {
   }
 
   std::vector<Case> File(const YAML::Node& root) {
-    CheckKeys(root, {"description", "fixture", "target", "environments", "strategies", "expect", "xfail",
-                     "requires", "timeout"}, "scenario");
+    CheckKeys(root, {"description", "claim", "fixture", "target", "environments", "strategies", "expect",
+                     "xfail", "requires", "timeout", "commands", "remap"}, "scenario");
     for (const char* key : {"fixture", "target", "environments", "strategies", "expect"}) {
       if (!root[key]) Fail(root, std::string("missing required key '") + key + "'");
     }
@@ -135,6 +138,25 @@ class Parser {
     std::vector<std::string> strategies;
     if (!root["strategies"].IsSequence()) Fail(root["strategies"], "strategies must be a list");
     for (const auto& s : root["strategies"]) strategies.push_back(Str(s, "strategy"));
+    std::map<std::string, std::string> commands;
+    if (const YAML::Node cmds = root["commands"]) {
+      if (!cmds.IsMap()) Fail(cmds, "commands must map a strategy name to a command line");
+      for (const auto& kv : cmds) commands[kv.first.as<std::string>()] = Str(kv.second, "command");
+    }
+    std::string device_map;
+    if (root["remap"]) device_map = Str(root["remap"], "remap");
+    for (size_t i = 0; i < strategies.size(); ++i) {
+      if (known_ != nullptr && !commands.count(strategies[i]) &&
+          std::find(known_->begin(), known_->end(), strategies[i]) == known_->end()) {
+        std::string list;
+        for (const auto& k : *known_) list += (list.empty() ? "" : ", ") + k;
+        Fail(root["strategies"][i], "unknown strategy '" + strategies[i] + "' (linked in: " + list +
+                                        "; or define it under commands:)");
+      }
+      for (size_t j = 0; j < i; ++j) {
+        if (strategies[i] == strategies[j]) Fail(root["strategies"][i], "strategy '" + strategies[i] + "' listed twice");
+      }
+    }
 
     const YAML::Node expect = root["expect"];
     CheckKeys(expect, {"outcome", "transfers", "peak", "integrity", "placement"}, "expect");
@@ -165,6 +187,8 @@ class Parser {
         c.fixture = fixture;
         c.environment = envs[i];
         c.strategy = strategy;
+        if (commands.count(strategy)) c.command = commands[strategy];
+        c.device_map = device_map;
         c.target = target;
         c.requires = req;
         c.timeout_seconds = timeout;
@@ -214,14 +238,16 @@ class Parser {
 
  private:
   std::string path_;
+  const std::vector<std::string>* known_;
 };
 
 }  // namespace
 
-Result<std::vector<Case>> ParseScenario(const std::string& text, const std::string& path) {
+Result<std::vector<Case>> ParseScenario(const std::string& text, const std::string& path,
+                                        const std::vector<std::string>* known_strategies) {
   try {
     YAML::Node root = YAML::Load(text);
-    return Parser(path).File(root);
+    return Parser(path, known_strategies).File(root);
   } catch (const ParseError& e) {
     return Status(ErrorClass::kInvalidScenario, e.message);
   } catch (const YAML::Exception& e) {
@@ -236,7 +262,7 @@ Result<fixtures::FixtureSpec> LoadFixtureSpecFile(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   try {
-    return Parser(path).Fixture(YAML::Load(s.str()));
+    return Parser(path, nullptr).Fixture(YAML::Load(s.str()));
   } catch (const ParseError& e) {
     return Status(ErrorClass::kInvalidScenario, e.message);
   } catch (const YAML::Exception& e) {
@@ -245,12 +271,13 @@ Result<fixtures::FixtureSpec> LoadFixtureSpecFile(const std::string& path) {
   }
 }
 
-Result<std::vector<Case>> LoadScenarioFile(const std::string& path) {
+Result<std::vector<Case>> LoadScenarioFile(const std::string& path,
+                                           const std::vector<std::string>* known_strategies) {
   std::ifstream in(path);
   if (!in) return Status(ErrorClass::kIoError, path + ": cannot open");
   std::stringstream s;
   s << in.rdbuf();
-  return ParseScenario(s.str(), path);
+  return ParseScenario(s.str(), path, known_strategies);
 }
 
 std::string SkipReason(const Case& c, env::Backend backend, const env::HostFacts& host) {
@@ -266,6 +293,10 @@ std::string SkipReason(const Case& c, env::Backend backend, const env::HostFacts
     return "requires " + std::to_string(c.requires.min_gpus) + " GPU(s)";
   }
   std::string why;
+  if (!c.command.empty()) {
+    if (!env::CanRealizeForProcess(c.environment, host, &why)) return why;
+    return "";
+  }
   if (!env::CanRealize(c.environment, backend, host, &why)) return why;
   return "";
 }

@@ -30,6 +30,8 @@ struct Case {
   fixtures::FixtureSpec fixture;
   env::EnvironmentSpec environment;
   std::string strategy;
+  std::string command;     // external strategy's command line, if any
+  std::string device_map;  // for `remap`: "cuda:1=cuda:0"
   std::string target;
   verdict::Expectation expect;
   Requires requires;
@@ -37,8 +39,12 @@ struct Case {
 };
 
 // Parses one file. Errors are kInvalidScenario with "file:line:column: ...".
-Result<std::vector<Case>> LoadScenarioFile(const std::string& path);
-Result<std::vector<Case>> ParseScenario(const std::string& text, const std::string& path);
+// With `known_strategies`, a strategy that is neither among them nor under
+// `commands:` is an error too.
+Result<std::vector<Case>> LoadScenarioFile(const std::string& path,
+                                           const std::vector<std::string>* known_strategies = nullptr);
+Result<std::vector<Case>> ParseScenario(const std::string& text, const std::string& path,
+                                        const std::vector<std::string>* known_strategies = nullptr);
 
 // A fixture spec file: the keys of a scenario's `fixture:` mapping at top
 // level (format, size, layers, seed, placement, provenance).

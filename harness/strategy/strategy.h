@@ -1,5 +1,7 @@
 // A strategy is one way of loading a checkpoint onto a target device: what
-// scenarios compare. Built-ins: load_then_to, map_location, cpu_then_to.
+// scenarios compare. Built-ins: load_then_to, map_location, cpu_then_to,
+// remap, state_dict; external commands (harness/strategy/external.h) for
+// loaders in other processes, e.g. Python's torch.load.
 //
 // To add one (see load_then_to.cc for a complete example):
 //
@@ -28,6 +30,8 @@ struct LoadRequest {
   std::string path;
   fixtures::Format format = fixtures::Format::kTorchScript;
   std::string target;  // device string, e.g. "cpu", "cuda:0"
+  // For `remap`: "cuda:1=cuda:0,..."; empty maps every saved device to target.
+  std::string device_map;
 };
 
 class Strategy {

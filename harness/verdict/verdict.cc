@@ -58,7 +58,10 @@ Verdict Judge(const Expectation& expect, const Measured& m) {
       if (!m.integrity.has_value()) reasons.push_back("integrity: not checked");
       else if (!m.integrity->ok()) reasons.push_back(m.integrity->message());
     }
-    for (const auto& [direction, bound] : expect.transfers) {
+    if (!m.has_ledger && (!expect.transfers.empty() || !expect.peak.empty())) {
+      reasons.push_back("transfers/peak: not measured for this strategy (no ledger)");
+    }
+    for (const auto& [direction, bound] : m.has_ledger ? expect.transfers : decltype(expect.transfers){}) {
       auto it = m.transfer_bytes.find(direction);
       int64_t bytes = it == m.transfer_bytes.end() ? 0 : it->second;
       if (!bound.Holds(bytes, m.checkpoint_bytes)) {
@@ -66,7 +69,7 @@ Verdict Judge(const Expectation& expect, const Measured& m) {
                           std::to_string(bytes) + " B (checkpoint " + std::to_string(m.checkpoint_bytes) + " B)");
       }
     }
-    for (const auto& [device, bound] : expect.peak) {
+    for (const auto& [device, bound] : m.has_ledger ? expect.peak : decltype(expect.peak){}) {
       auto it = m.peak_bytes.find(device);
       int64_t bytes = it == m.peak_bytes.end() ? 0 : it->second;
       if (!bound.Holds(bytes, m.checkpoint_bytes)) {

@@ -47,6 +47,7 @@ struct Measured {
   std::map<std::string, int64_t> transfer_bytes;  // direction -> bytes
   std::map<std::string, int64_t> peak_bytes;      // device -> bytes
   int64_t checkpoint_bytes = 0;
+  bool has_ledger = false;   // false for loaders the recorder cannot see
   std::string ledger_json;
 };
 

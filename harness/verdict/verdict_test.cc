@@ -12,6 +12,7 @@ Measured OkLoad() {
   m.integrity = OkStatus();
   m.transfer_bytes = {{"host_to_device", 1000}, {"device_to_host", 1000}};
   m.checkpoint_bytes = 1000;
+  m.has_ledger = true;
   return m;
 }
 
@@ -38,6 +39,16 @@ TEST(Judge, TransferOverBoundFailsWithTheNumbers) {
   EXPECT_EQ(v.outcome, Outcome::kFail);
   ASSERT_EQ(v.reasons.size(), 1u);
   EXPECT_EQ(v.reasons[0], "transfers.host_to_device: expected 0, measured 1000 B (checkpoint 1000 B)");
+}
+
+TEST(Judge, BoundsWithoutALedgerFailAsNotMeasured) {
+  Expectation e;
+  e.transfers["host_to_device"] = *ByteBound::Parse("0");
+  Measured m = OkLoad();
+  m.has_ledger = false;
+  Verdict v = Judge(e, m);
+  EXPECT_EQ(v.outcome, Outcome::kFail);
+  EXPECT_EQ(v.reasons[0], "transfers/peak: not measured for this strategy (no ledger)");
 }
 
 TEST(Judge, WrongErrorClassFails) {

@@ -39,6 +39,8 @@ WorkerResult RunInWorker(const std::function<std::string()>& body, double timeou
     return result;
   }
   if (pid == 0) {
+    // Its own process group, so a timeout also ends what it started.
+    setpgid(0, 0);
     close(fds[0]);
     std::string payload = body();
     uint64_t size = payload.size();
@@ -70,7 +72,10 @@ WorkerResult RunInWorker(const std::function<std::string()>& body, double timeou
     received.append(buf, size_t(n));
   }
   close(fds[0]);
-  if (timed_out) kill(pid, SIGKILL);
+  if (timed_out) {
+    kill(-pid, SIGKILL);
+    kill(pid, SIGKILL);
+  }
   int wstatus = 0;
   while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
   }

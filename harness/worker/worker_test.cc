@@ -28,6 +28,20 @@ TEST(RunInWorker, HangIsTimeout) {
   EXPECT_EQ(r.status.error_class(), ErrorClass::kTimeout);
 }
 
+TEST(RunInWorker, TimeoutAlsoEndsWhatTheWorkerStarted) {
+  std::string marker = std::string(std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp") +
+                       "/grandchild_" + std::to_string(getpid());
+  WorkerResult r = RunInWorker([&]() -> std::string {
+    // A grandchild that would write the marker after 2 s.
+    std::system(("(sleep 2; touch " + marker + ") &").c_str());
+    pause();
+    return "";
+  }, 0.5);
+  EXPECT_EQ(r.status.error_class(), ErrorClass::kTimeout);
+  sleep(3);
+  EXPECT_NE(access(marker.c_str(), F_OK), 0) << "grandchild survived the timeout";
+}
+
 TEST(RunInWorker, ExitWithoutResultIsLost) {
   WorkerResult r = RunInWorker([]() -> std::string { _exit(7); }, 10);
   EXPECT_EQ(r.status.error_class(), ErrorClass::kLost);

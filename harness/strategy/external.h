@@ -1,0 +1,48 @@
+// External-command strategies: a loader that runs in its own process (a
+// Python `torch.load`, a user's own tool). The scenario names it under
+// `commands:`; the worker runs it after realizing the environment, with the
+// environment's variables (CUDA_VISIBLE_DEVICES, the driver stand-in via
+// LD_LIBRARY_PATH) set for the child.
+//
+// The command line may use {checkpoint}, {target}, {format} and {python}
+// ($HARNESS_PYTHON, else python3). The command prints one JSON object on its
+// last line of stdout:
+//   {"ok": true,  "placement": {"w": "cpu"}, "sha256": {"w": "<hex>"},
+//                 "storage": {"w": 140234...}}   // storage data pointers
+//   {"ok": false, "error": "RuntimeError: Attempting to deserialize ..."}
+//   {"skip": "Python torch is not installed"}
+// See tools/strategies/torch_load.py for a complete example.
+#ifndef HARNESS_STRATEGY_EXTERNAL_H_
+#define HARNESS_STRATEGY_EXTERNAL_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "harness/base/status.h"
+
+namespace harness::strategy {
+
+struct ExternalResult {
+  Status outcome;                              // classified error, if any
+  std::string skip;                            // non-empty: not runnable here
+  std::map<std::string, std::string> placement;
+  std::map<std::string, std::string> sha256;
+  std::map<std::string, int64_t> storage;      // storage pointer per tensor
+  std::string raw_output;                      // last 4 KiB of stdout+stderr
+};
+
+// The command with {checkpoint}, {target}, {format}, {python} substituted.
+std::string ExpandCommand(const std::string& command, const std::string& checkpoint,
+                          const std::string& target, const std::string& format);
+
+// Runs `command` through /bin/sh with `extra_env` added to the environment.
+// A non-zero exit without a JSON line is kInternal with the output attached.
+ExternalResult RunExternalCommand(const std::string& command,
+                                  const std::vector<std::pair<std::string, std::string>>& extra_env);
+
+}  // namespace harness::strategy
+
+#endif  // HARNESS_STRATEGY_EXTERNAL_H_

@@ -1,0 +1,47 @@
+// remap: a device map applied while loading, like Python's
+// `torch.load(path, map_location={"cuda:1": "cuda:0"})`, which LibTorch's C++
+// API lacks. Built on fixtures/retag: the archive's storage locations are
+// rewritten by the map into a temporary copy, which is then loaded without
+// map_location. Its cost (a rewrite of the archive on the host) is part of
+// what the recorder and the report's wall time show.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "fixtures/retag/retag.h"
+#include "harness/strategy/strategy.h"
+
+namespace harness::strategy {
+namespace {
+
+class Remap : public Strategy {
+ public:
+  std::string_view name() const override { return "remap"; }
+  fixtures::LoadedCheckpoint Load(const LoadRequest& r) const override {
+    fixtures::RetagPlan plan;
+    if (!r.device_map.empty()) {
+      Result<fixtures::RetagPlan> parsed = fixtures::ParseDeviceMap(r.device_map);
+      TORCH_CHECK(parsed.ok(), "Invalid device string in remap map: ", parsed.status().message());
+      plan = *parsed;
+    } else {
+      Result<std::vector<fixtures::StorageInfo>> storages = fixtures::ListStorages(r.path);
+      TORCH_CHECK(storages.ok(), storages.status().message());
+      for (const fixtures::StorageInfo& s : *storages) plan.by_location[s.location] = r.target;
+    }
+    const char* tmp = std::getenv("TMPDIR");
+    std::string remapped = std::string(tmp ? tmp : "/tmp") + "/remap-" + std::to_string(getpid()) + ".pt";
+    Status s = fixtures::Retag(r.path, remapped, plan);
+    TORCH_CHECK(s.ok(), s.message());
+    struct Cleanup {
+      std::string path;
+      ~Cleanup() { std::remove(path.c_str()); }
+    } cleanup{remapped};
+    return fixtures::Load(remapped, r.format, c10::nullopt);
+  }
+};
+
+HARNESS_REGISTER_STRATEGY(Remap);
+
+}  // namespace
+}  // namespace harness::strategy

@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""External strategy: Python's torch.load / torch.jit.load, as the article uses them.
+
+    torch_load.py --mode load_then_to --checkpoint ckpt.pt --format pickle --target cpu
+
+Modes: load_then_to (torch.load(path).to(target)), map_location
+(torch.load(path, map_location=target)), cpu_then_to. Prints one JSON line,
+the protocol of harness/strategy/external.h.
+"""
+import argparse
+import hashlib
+import json
+import sys
+
+
+def named_tensors(obj):
+    if isinstance(obj, dict):
+        return list(obj.items())
+    return list(obj.named_buffers()) + list(obj.named_parameters())
+
+
+def move(obj, target):
+    if isinstance(obj, dict):
+        return {k: v.to(target) for k, v in obj.items()}
+    return obj.to(target)
+
+
+def digest(tensor):
+    flat = tensor.detach().cpu().contiguous().clone().reshape(-1)
+    return hashlib.sha256(bytes(flat.untyped_storage().tolist())).hexdigest()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mode", required=True, choices=["load_then_to", "map_location", "cpu_then_to"])
+    parser.add_argument("--checkpoint", required=True)
+    parser.add_argument("--format", required=True, choices=["torchscript", "pickle"])
+    parser.add_argument("--target", required=True)
+    parser.add_argument("--weights-only", default="default", choices=["default", "true", "false"])
+    args = parser.parse_args()
+    try:
+        import torch
+    except ImportError:
+        print(json.dumps({"skip": "Python torch is not installed for " + sys.executable}))
+        return 0
+
+    def load(map_location):
+        if args.format == "torchscript":
+            return torch.jit.load(args.checkpoint, map_location=map_location)
+        kwargs = {} if args.weights_only == "default" else {"weights_only": args.weights_only == "true"}
+        return torch.load(args.checkpoint, map_location=map_location, **kwargs)
+
+    try:
+        if args.mode == "load_then_to":
+            obj = move(load(None), args.target)
+        elif args.mode == "map_location":
+            obj = load(args.target)
+        else:
+            obj = move(load("cpu"), args.target)
+        tensors = named_tensors(obj)
+        result = {
+            "ok": True,
+            "torch": torch.__version__,
+            "placement": {n: str(t.device) for n, t in tensors},
+            "sha256": {n: digest(t) for n, t in tensors},
+            "storage": {n: t.untyped_storage().data_ptr() for n, t in tensors},
+        }
+    except Exception as e:  # the harness classifies the message
+        lines = [l.strip() for l in str(e).strip().splitlines() if l.strip()]
+        # The first line, plus the one that names a refused global, if any.
+        kept = lines[:1] + [l for l in lines[1:] if "Unsupported global" in l][:1]
+        result = {"ok": False, "error": f"{type(e).__name__}: " + " ".join(kept)}
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
