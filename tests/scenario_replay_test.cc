@@ -37,7 +37,8 @@ class ScenarioCase : public ::testing::Test {
         ADD_FAILURE() << case_.id << ": " << verdict::OutcomeName(r.verdict.outcome) << reasons
                       << "\nexpected outcome: " << ErrorClassName(case_.expect.outcome)
                       << "\nmeasured: " << r.measured.outcome.ToString()
-                      << "\nledger: " << r.measured.ledger_json;
+                      << "\nledger: " << r.measured.ledger_json
+                      << "\nworker output: " << r.worker_output;
     }
   }
 

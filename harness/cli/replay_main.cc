@@ -114,6 +114,12 @@ int main(int argc, char** argv) {
       if (tty) std::cout << "\n";
       std::cout << verdict::OutcomeName(r.verdict.outcome) << " " << r.c.id << "\n";
       for (const auto& reason : r.verdict.reasons) std::cout << "    " << reason << "\n";
+      const ErrorClass got = r.measured.outcome.error_class();
+      if ((got == ErrorClass::kCrashed || got == ErrorClass::kLost || got == ErrorClass::kInternal) &&
+          !r.worker_output.empty()) {
+        std::string tail = r.worker_output.substr(r.worker_output.size() > 600 ? r.worker_output.size() - 600 : 0);
+        std::cout << "    worker output (last 600 bytes):\n" << tail << "\n";
+      }
     }
   }
   if (tty) std::cout << "\n";

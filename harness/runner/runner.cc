@@ -182,6 +182,7 @@ CaseReport RunCase(const scenario::Case& c, const RunOptions& o) {
       },
       c.timeout_seconds);
   r.wall_seconds = run.wall_seconds;
+  r.worker_output = run.output;
   if (!run.status.ok()) {
     r.measured.outcome = run.status;  // timeout / crashed / lost
     r.measured.target = c.target;
@@ -222,6 +223,7 @@ std::string CaseReport::ToJson() const {
     if (!measured.ledger_json.empty()) j["ledger"] = json::parse(measured.ledger_json);
   }
   if (!command_output.empty()) j["command_output"] = command_output;
+  if (!worker_output.empty()) j["worker_output"] = worker_output;
   j["wall_seconds"] = wall_seconds;
   return Dump(j);
 }

@@ -27,6 +27,7 @@ struct CaseReport {
   verdict::Measured measured;
   std::string skip_reason;
   std::string command_output;  // external strategies: what the command printed
+  std::string worker_output;   // what the worker printed (warnings, crash text)
   double wall_seconds = 0;
   // Everything, for the JSON report.
   std::string ToJson() const;

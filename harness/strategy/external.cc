@@ -46,6 +46,8 @@ ExternalResult RunExternalCommand(const std::string& command,
     result.outcome = Status(ErrorClass::kInternal, "pipe failed");
     return result;
   }
+  std::fflush(stdout);
+  std::fflush(stderr);
   pid_t pid = fork();
   if (pid == 0) {
     dup2(fds[1], STDOUT_FILENO);

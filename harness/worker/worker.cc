@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdint>
 
 namespace harness::worker {
@@ -29,10 +30,14 @@ WorkerResult RunInWorker(const std::function<std::string()>& body, double timeou
   WorkerResult result;
   auto start = std::chrono::steady_clock::now();
   int fds[2];
-  if (pipe(fds) != 0) {
+  int err[2];
+  if (pipe(fds) != 0 || pipe(err) != 0) {
     result.status = Status(ErrorClass::kInternal, std::string("pipe: ") + strerror(errno));
     return result;
   }
+  // Unflushed output would otherwise be printed again by the child.
+  std::fflush(stdout);
+  std::fflush(stderr);
   pid_t pid = fork();
   if (pid < 0) {
     result.status = Status(ErrorClass::kInternal, std::string("fork: ") + strerror(errno));
@@ -42,36 +47,59 @@ WorkerResult RunInWorker(const std::function<std::string()>& body, double timeou
     // Its own process group, so a timeout also ends what it started.
     setpgid(0, 0);
     close(fds[0]);
+    close(err[0]);
+    // What the worker (and LibTorch in it) says goes to the result, not the
+    // terminal.
+    dup2(err[1], STDOUT_FILENO);
+    dup2(err[1], STDERR_FILENO);
+    close(err[1]);
     std::string payload = body();
     uint64_t size = payload.size();
     bool ok = WriteAll(fds[1], reinterpret_cast<const char*>(&size), sizeof(size)) &&
               WriteAll(fds[1], payload.data(), payload.size());
+    std::fflush(stdout);
+    std::fflush(stderr);
     _exit(ok ? 0 : 3);
   }
   close(fds[1]);
+  close(err[1]);
   std::string received;
+  std::string output;
   bool timed_out = false;
   char buf[65536];
-  for (;;) {
+  pollfd p[2] = {{fds[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  int open_fds = 2;
+  while (open_fds > 0) {
     double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     int remaining_ms = int((timeout_seconds - elapsed) * 1000);
     if (remaining_ms <= 0) {
       timed_out = true;
       break;
     }
-    pollfd p{fds[0], POLLIN, 0};
-    int r = poll(&p, 1, remaining_ms);
+    int r = poll(p, 2, remaining_ms);
     if (r < 0 && errno == EINTR) continue;
     if (r == 0) {
       timed_out = true;
       break;
     }
-    ssize_t n = read(fds[0], buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    received.append(buf, size_t(n));
+    for (int i = 0; i < 2; ++i) {
+      if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t n = read(p[i].fd, buf, sizeof(buf));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        close(p[i].fd);
+        p[i].fd = -1;
+        --open_fds;
+        continue;
+      }
+      (i == 0 ? received : output).append(buf, size_t(n));
+      if (output.size() > 16384) output.erase(0, output.size() - 8192);
+    }
   }
-  close(fds[0]);
+  for (const pollfd& q : p) {
+    if (q.fd >= 0) close(q.fd);
+  }
+  result.output = output.size() > 8192 ? output.substr(output.size() - 8192) : output;
   if (timed_out) {
     kill(-pid, SIGKILL);
     kill(pid, SIGKILL);

@@ -18,6 +18,7 @@ namespace harness::worker {
 struct WorkerResult {
   Status status;        // ok, or kTimeout / kCrashed / kLost
   std::string payload;  // what the child returned (when ok)
+  std::string output;   // last 8 KiB the child printed (stdout and stderr)
   double wall_seconds = 0;
 };
 

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 
 #include <gtest/gtest.h>
@@ -21,6 +22,16 @@ TEST(RunInWorker, SegfaultIsCrashedWithTheSignal) {
   WorkerResult r = RunInWorker([]() -> std::string { raise(SIGSEGV); return ""; }, 10);
   EXPECT_EQ(r.status.error_class(), ErrorClass::kCrashed);
   EXPECT_EQ(r.status.message(), "crashed(SIGSEGV)");
+}
+
+TEST(RunInWorker, WhatTheChildPrintsIsKeptNotShown) {
+  WorkerResult r = RunInWorker([]() -> std::string {
+    std::fprintf(stderr, "terminate called after throwing\n");
+    std::fflush(stderr);
+    abort();
+  }, 10);
+  EXPECT_EQ(r.status.message(), "crashed(SIGABRT)");
+  EXPECT_NE(r.output.find("terminate called after throwing"), std::string::npos) << r.output;
 }
 
 TEST(RunInWorker, HangIsTimeout) {
