@@ -8,12 +8,15 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include <CLI/CLI.hpp>
 
 #include "cuda_toolkit/cuda_toolkit_info.h"
 #include "harness/compat/torch_compat.h"
+#include "harness/report/claims.h"
 #include "harness/report/report.h"
 #include "harness/runner/runner.h"
 #include "harness/scenario/scenario.h"
@@ -57,27 +60,31 @@ int main(int argc, char** argv) {
   CLI::App app{"Replays checkpoint-loading scenarios under simulated environments."};
   std::vector<std::string> paths;
   std::string filter, backend_name = "auto", report_dir, cache_dir = runner::DefaultCacheDir();
-  bool list = false, validate = false;
+  bool list = false, validate = false, claims = false;
   app.add_option("paths", paths, "scenario files or folders")->default_val(std::vector<std::string>{"scenarios"});
   app.add_option("--filter", filter, "only cases whose id contains this");
   app.add_flag("--list", list, "list the cases, run nothing");
   app.add_flag("--validate", validate, "validate the files, run nothing");
+  app.add_flag("--claims", claims, "audit the seed article's claims (scenarios/claims/ by default)");
   app.add_option("--backend", backend_name, "auto, virtual or real")->check(CLI::IsMember({"auto", "virtual", "real"}));
   app.add_option("--report-dir", report_dir, "write report.json, junit.xml, summary.md, report.html here");
   app.add_option("--cache-dir", cache_dir, "fixture cache");
   CLI11_PARSE(app, argc, argv);
+  if (claims && app.count("paths") == 0) paths = {"scenarios/claims"};
 
   env::Backend backend = backend_name == "virtual" ? env::Backend::kVirtual
                          : backend_name == "real"  ? env::Backend::kReal
                                                    : env::DefaultBackend();
   env::HostFacts host = env::HostFacts::Probe(argv[0]);
-  std::cout << "harness: LibTorch " << compat::kTorchVersion << " (" << compat::kTorchSource << "), CUDA build: "
+  std::ostringstream host_line;
+  host_line << "harness: LibTorch " << compat::kTorchVersion << " (" << compat::kTorchSource << "), CUDA build: "
             << (compat::kTorchHasCuda ? "yes" : "no") << ", GPUs on host: " << host.physical_gpus
             << ", driver: " << (host.driver_present ? "yes" : "no") << ", CUDA Toolkit: "
             << (HARNESS_CUDA_TOOLKIT_FOUND ? std::to_string(HARNESS_CUDA_TOOLKIT_VERSION / 1000) + "." +
                                                  std::to_string(HARNESS_CUDA_TOOLKIT_VERSION % 1000 / 10)
                                            : std::string("none"))
-            << ", backend: " << env::BackendName(backend) << "\n";
+            << ", backend: " << env::BackendName(backend);
+  std::cout << host_line.str() << "\n";
 
   std::vector<std::string> files;
   for (const auto& p : paths) CollectYaml(p, &files);
@@ -124,6 +131,18 @@ int main(int argc, char** argv) {
   }
   if (tty) std::cout << "\n";
   std::cout << report::Matrix(reports);
+  if (claims) {
+    std::vector<report::ClaimVerdict> audit = report::AuditClaims(reports);
+    std::cout << "\nclaims:\n";
+    for (const auto& c : audit) {
+      std::cout << "  " << c.id << "  " << c.verdict << "\n      " << c.text << "\n";
+      for (const auto& e : c.evidence) std::cout << "      - " << e << "\n";
+    }
+    if (!report_dir.empty()) {
+      mkdir(report_dir.c_str(), 0755);
+      std::ofstream(report_dir + "/claims.md") << report::ClaimsMarkdown(audit, host_line.str());
+    }
+  }
   if (!report_dir.empty()) {
     Status s = report::WriteReports(reports, report_dir);
     if (!s.ok()) std::cerr << s.ToString() << "\n";

@@ -25,6 +25,21 @@ inline constexpr const char* kTorchSource = HARNESS_TORCH_SOURCE;
 // Optional values passed to LibTorch: c10::optional in 1.13, an alias of
 // std::optional in 2.x. Use c10::optional in APIs that hand them to LibTorch.
 
+// c10::Allocator: allocate() is const in 1.13 and not in 2.x, and 2.x adds
+// the pure virtual copy_data(). Allocators write
+//   c10::DataPtr allocate(size_t n) HARNESS_ALLOCATE_CONST override;
+//   HARNESS_ALLOCATOR_COPY_DATA
+#if HARNESS_TORCH_VERSION_MAJOR >= 2
+#define HARNESS_ALLOCATE_CONST
+#define HARNESS_ALLOCATOR_COPY_DATA                                            \
+  void copy_data(void* dest, const void* src, std::size_t count) const override { \
+    default_copy_data(dest, src, count);                                       \
+  }
+#else
+#define HARNESS_ALLOCATE_CONST const
+#define HARNESS_ALLOCATOR_COPY_DATA
+#endif
+
 // True when `major.minor` of the LibTorch in use is at least the given one.
 constexpr bool TorchAtLeast(int major, int minor) {
   return kTorchMajor > major || (kTorchMajor == major && kTorchMinor >= minor);

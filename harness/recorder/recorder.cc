@@ -1,9 +1,11 @@
 #include "harness/recorder/recorder.h"
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 
 #include <ATen/record_function.h>
+#include <c10/core/CPUAllocator.h>
 #include <c10/util/Exception.h>
 #include <nlohmann/json.hpp>
 #include <torch/cuda.h>
@@ -48,6 +50,73 @@ struct Session {
 };
 
 Session* active = nullptr;
+
+// The allocator source for host memory: wraps LibTorch's CPU allocator and
+// counts what is allocated while a recording runs (checkpoint records read
+// from the archive, staging buffers, CPU tensors).
+class CountingCpuAllocator final : public c10::Allocator {
+ public:
+  explicit CountingCpuAllocator(c10::Allocator* base) : base_(base) {}
+
+  c10::DataPtr allocate(size_t n) HARNESS_ALLOCATE_CONST override {
+    c10::DataPtr inner = base_->allocate(n);
+    if (!recording_.load(std::memory_order_relaxed)) return inner;
+    void* data = inner.get();
+    c10::Device device = inner.device();
+    auto* ctx = new Counted{std::move(inner), static_cast<int64_t>(n), this};
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      current_ += ctx->bytes;
+      allocated_ += ctx->bytes;
+      if (current_ > peak_) peak_ = current_;
+    }
+    return c10::DataPtr(data, ctx, &Free, device);
+  }
+  c10::DeleterFnPtr raw_deleter() const override { return nullptr; }
+  HARNESS_ALLOCATOR_COPY_DATA
+
+  void Start() {
+    std::lock_guard<std::mutex> lock(mu_);
+    start_ = peak_ = current_;
+    allocated_ = 0;
+    recording_ = true;
+  }
+  DeviceMemory Stop() {
+    recording_ = false;
+    std::lock_guard<std::mutex> lock(mu_);
+    return {allocated_, peak_ - start_, current_ - start_};
+  }
+
+  static CountingCpuAllocator& Installed() {
+    static CountingCpuAllocator* allocator = [] {
+      auto* a = new CountingCpuAllocator(c10::GetCPUAllocator());
+      c10::SetCPUAllocator(a, /*priority=*/100);
+      return a;
+    }();
+    return *allocator;
+  }
+
+ private:
+  struct Counted {
+    c10::DataPtr inner;
+    int64_t bytes;
+    const CountingCpuAllocator* owner;
+  };
+  static void Free(void* raw) {
+    auto* ctx = static_cast<Counted*>(raw);
+    {
+      std::lock_guard<std::mutex> lock(ctx->owner->mu_);
+      ctx->owner->current_ -= ctx->bytes;
+    }
+    delete ctx;  // frees through the base allocator's deleter
+  }
+
+  c10::Allocator* base_;
+  std::atomic<bool> recording_{false};
+  // Mutable: allocate() is const in LibTorch 1.13.
+  mutable std::mutex mu_;
+  mutable int64_t current_ = 0, peak_ = 0, start_ = 0, allocated_ = 0;
+};
 
 thread_local std::vector<std::string> op_stack;
 thread_local int copy_depth = 0;
@@ -177,6 +246,8 @@ Status RunRecorded(const std::function<void()>& body, Ledger* ledger) {
     start_level[d] = cca::getDeviceStats(d).allocated_bytes[0].current;
   }
 #endif
+  CountingCpuAllocator& host = CountingCpuAllocator::Installed();
+  host.Start();
   active = &session;
   at::CallbackHandle handle = at::addGlobalCallback(
       at::RecordFunctionCallback(&OnStart, &OnEnd).needsInputs(true).scopes({at::RecordScope::FUNCTION}));
@@ -184,6 +255,7 @@ Status RunRecorded(const std::function<void()>& body, Ledger* ledger) {
   Status status = RunGuarded(body);
   auto t1 = std::chrono::steady_clock::now();
   at::removeCallback(handle);
+  ledger->memory["cpu"] = host.Stop();
   active = nullptr;
   op_stack.clear();
   copy_depth = 0;
@@ -191,6 +263,7 @@ Status RunRecorded(const std::function<void()>& body, Ledger* ledger) {
   ledger->wall_seconds = std::chrono::duration<double>(t1 - t0).count();
   const bool dispatcher_counts = !session.dispatcher_missed_inputs;
   ledger->sources.push_back(dispatcher_counts ? "dispatcher" : "dispatcher(ops only)");
+  ledger->sources.push_back("cpu-allocator");
   Fold(session.dispatcher, ledger);
   ledger->by_op = session.by_op;
   if (virtual_backend) {

@@ -170,6 +170,13 @@ class Parser {
       if (r["torch"]) req.torch_min = Str(r["torch"], "torch");
     }
     double timeout = root["timeout"] ? double(Int(root["timeout"], "timeout")) : 120.0;
+    std::string claim_id, claim_text;
+    if (const YAML::Node claim = root["claim"]) {
+      CheckKeys(claim, {"id", "text"}, "claim");
+      if (!claim["id"] || !claim["text"]) Fail(claim, "claim needs id and text");
+      claim_id = Str(claim["id"], "id");
+      claim_text = Str(claim["text"], "text");
+    }
     std::string stem = path_.substr(path_.find_last_of('/') + 1);
     stem = stem.substr(0, stem.find('.'));
 
@@ -192,6 +199,8 @@ class Parser {
         c.target = target;
         c.requires = req;
         c.timeout_seconds = timeout;
+        c.claim_id = claim_id;
+        c.claim_text = claim_text;
         c.id = stem + "/" + strategy + "@" + envs[i].name;
         std::string outcome = Str(row[i], "outcome");
         auto cls = ErrorClassFromName(outcome);

@@ -36,6 +36,11 @@ struct Case {
   verdict::Expectation expect;
   Requires requires;
   double timeout_seconds = 120;
+  // Files under scenarios/claims/ encode one claim of the seed article:
+  // `claim: {id: C3, text: "..."}`; the expectations are the claim's
+  // prediction, and cells the measurements contradict are `xfail`.
+  std::string claim_id;
+  std::string claim_text;
 };
 
 // Parses one file. Errors are kInvalidScenario with "file:line:column: ...".

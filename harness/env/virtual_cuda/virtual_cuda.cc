@@ -20,6 +20,8 @@
 #include <c10/util/Exception.h>
 #include <torch/library.h>
 
+#include "harness/compat/torch_compat.h"
+
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -139,7 +141,7 @@ void FreeVirtual(void* raw) {
 
 class VirtualAllocator final : public c10::Allocator {
  public:
-  c10::DataPtr allocate(size_t n) const override {
+  c10::DataPtr allocate(size_t n) HARNESS_ALLOCATE_CONST override {
     int device = current_device;
     CheckOrdinal(device);
     State& s = GetState();
@@ -174,6 +176,7 @@ class VirtualAllocator final : public c10::Allocator {
                         c10::Device(c10::DeviceType::CUDA, device));
   }
   c10::DeleterFnPtr raw_deleter() const override { return nullptr; }
+  HARNESS_ALLOCATOR_COPY_DATA
 };
 
 VirtualAllocator& Allocator() {

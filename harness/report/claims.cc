@@ -1,0 +1,86 @@
+#include "harness/report/claims.h"
+
+#include <cstdio>
+#include <map>
+#include <sstream>
+
+namespace harness::report {
+namespace {
+
+using verdict::Outcome;
+
+std::string Bytes(int64_t b) {
+  char buf[32];
+  if (b >= (1 << 20)) std::snprintf(buf, sizeof(buf), "%.2f MiB", b / 1048576.0);
+  else if (b >= 1024) std::snprintf(buf, sizeof(buf), "%.0f KiB", b / 1024.0);
+  else std::snprintf(buf, sizeof(buf), "%lld B", static_cast<long long>(b));
+  return buf;
+}
+
+std::string Evidence(const runner::CaseReport& r) {
+  std::ostringstream s;
+  s << r.c.strategy << "@" << r.c.environment.name << ": " << verdict::OutcomeName(r.verdict.outcome);
+  if (r.verdict.outcome == Outcome::kSkipped) {
+    s << " (" << r.skip_reason << ")";
+    return s.str();
+  }
+  s << ", " << ErrorClassName(r.measured.outcome.error_class());
+  if (r.measured.outcome.ok() && r.measured.has_ledger) {
+    for (const char* d : {"host_to_device", "device_to_host", "device_to_device"}) {
+      auto it = r.measured.transfer_bytes.find(d);
+      if (it != r.measured.transfer_bytes.end() && it->second > 0) s << ", " << d << " " << Bytes(it->second);
+    }
+    for (const auto& [device, peak] : r.measured.peak_bytes) {
+      if (peak > 0) s << ", peak " << device << " " << Bytes(peak);
+    }
+    char wall[32];
+    std::snprintf(wall, sizeof(wall), "%.1f ms", r.wall_seconds * 1000);
+    s << ", worker " << wall;
+  }
+  if (r.verdict.outcome == Outcome::kXFail && r.c.expect.xfail) s << " [contradicts: " << *r.c.expect.xfail << "]";
+  if (r.verdict.outcome == Outcome::kFail || r.verdict.outcome == Outcome::kXPass) {
+    for (const auto& reason : r.verdict.reasons) s << " [" << reason << "]";
+  }
+  return s.str();
+}
+
+}  // namespace
+
+std::vector<ClaimVerdict> AuditClaims(const std::vector<runner::CaseReport>& reports) {
+  std::vector<ClaimVerdict> claims;
+  std::map<std::string, size_t> index;
+  std::map<std::string, std::map<Outcome, int>> counts;
+  for (const auto& r : reports) {
+    if (r.c.claim_id.empty()) continue;
+    if (!index.count(r.c.claim_id)) {
+      index[r.c.claim_id] = claims.size();
+      claims.push_back({r.c.claim_id, r.c.claim_text, "", {}});
+    }
+    claims[index[r.c.claim_id]].evidence.push_back(Evidence(r));
+    counts[r.c.claim_id][r.verdict.outcome]++;
+  }
+  for (ClaimVerdict& c : claims) {
+    auto& n = counts[c.id];
+    if (n[Outcome::kFail] + n[Outcome::kXPass] > 0) c.verdict = "changed (re-check)";
+    else if (n[Outcome::kPass] + n[Outcome::kXFail] == 0) c.verdict = "not measurable on this host";
+    else if (n[Outcome::kXFail] == 0) c.verdict = "holds";
+    else if (n[Outcome::kPass] == 0) c.verdict = "does not hold";
+    else c.verdict = "partly holds";
+  }
+  return claims;
+}
+
+std::string ClaimsMarkdown(const std::vector<ClaimVerdict>& claims, const std::string& host_line) {
+  std::ostringstream s;
+  s << "# The seed article's claims, measured\n\n" << host_line << "\n\n| claim | verdict |\n|---|---|\n";
+  for (const auto& c : claims) s << "| " << c.id << ": " << c.text << " | **" << c.verdict << "** |\n";
+  s << "\n";
+  for (const auto& c : claims) {
+    s << "## " << c.id << ": " << c.verdict << "\n\n> " << c.text << "\n\n";
+    for (const auto& e : c.evidence) s << "- " << e << "\n";
+    s << "\n";
+  }
+  return s.str();
+}
+
+}  // namespace harness::report
