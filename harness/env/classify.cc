@@ -38,6 +38,10 @@ constexpr Rule kRules[] = {
     {"file not found", ErrorClass::kCorruptCheckpoint},
     {"integrity:", ErrorClass::kCorruptCheckpoint},
     {"not a zip archive", ErrorClass::kUnsupportedFormat},
+    // LibTorch's C++ unpickler turns collections.OrderedDict (what Python's
+    // module.state_dict() returns) into None, then fails filling it.
+    {"Expected GenericDict but got None", ErrorClass::kUnsupportedFormat},
+    {"pickle checkpoint is not a dict", ErrorClass::kUnsupportedFormat},
     {"Invalid magic number", ErrorClass::kUnsupportedFormat},
     // Bad device strings.
     {"Expected one of cpu, cuda", ErrorClass::kInvalidArgument},

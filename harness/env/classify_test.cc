@@ -28,6 +28,8 @@ const Captured kCaptured[] = {
     {"python", "Attempting to deserialize object on CUDA device 1 but torch.cuda.device_count() is 1.", ErrorClass::kInvalidDeviceOrdinal},
     {"python", "Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is False.", ErrorClass::kCudaUnavailable},
     {"python", "Weights only load failed. Unsupported global: GLOBAL os.system", ErrorClass::kUnsafePickle},
+    // LibTorch (both legs) loading Python's torch.save(module.state_dict()).
+    {"both", "isGenericDict() INTERNAL ASSERT FAILED at \"./aten/src/ATen/core/ivalue_inl.h\":1945, please report a bug to PyTorch. Expected GenericDict but got None", ErrorClass::kUnsupportedFormat},
     // Archives.
     {"both", "PytorchStreamReader failed reading zip archive: failed finding central directory", ErrorClass::kCorruptCheckpoint},
     {"both", "x.pt: not a zip archive (no PK header)", ErrorClass::kUnsupportedFormat},

@@ -239,11 +239,17 @@ Status RunRecorded(const std::function<void()>& body, Ledger* ledger) {
     });
   }
 #if HARNESS_TORCH_HAS_CUDA
+  // The caching allocator exists once CUDA is initialised. In a fresh worker
+  // it often is not yet: then the load starts from zero device memory.
   namespace cca = c10::cuda::CUDACachingAllocator;
   for (int d = 0; d < devices; ++d) {
-    cca::resetPeakStats(d);
-    cca::resetAccumulatedStats(d);
-    start_level[d] = cca::getDeviceStats(d).allocated_bytes[0].current;
+    try {
+      cca::resetPeakStats(d);
+      cca::resetAccumulatedStats(d);
+      start_level[d] = cca::getDeviceStats(d).allocated_bytes[0].current;
+    } catch (const c10::Error&) {
+      start_level[d] = 0;
+    }
   }
 #endif
   CountingCpuAllocator& host = CountingCpuAllocator::Installed();
@@ -286,9 +292,13 @@ Status RunRecorded(const std::function<void()>& body, Ledger* ledger) {
 #if HARNESS_TORCH_HAS_CUDA
   if (devices > 0) ledger->sources.push_back("cuda-caching-allocator");
   for (int d = 0; d < devices; ++d) {
-    const auto stats = cca::getDeviceStats(d);
-    const auto& a = stats.allocated_bytes[0];
-    ledger->memory[DeviceName(d)] = {a.allocated, a.peak - start_level[d], a.current - start_level[d]};
+    try {
+      const auto stats = cca::getDeviceStats(d);
+      const auto& a = stats.allocated_bytes[0];
+      ledger->memory[DeviceName(d)] = {a.allocated, a.peak - start_level[d], a.current - start_level[d]};
+    } catch (const c10::Error&) {
+      ledger->memory[DeviceName(d)] = {};  // CUDA never initialised: nothing allocated
+    }
   }
 #endif
   return status;

@@ -10,6 +10,11 @@
 #include "fixtures/fixture.h"
 #include "harness/env/virtual_cuda/virtual_cuda.h"
 
+#include <algorithm>
+
+#include <ATen/ops/ones.h>
+#include <torch/cuda.h>
+
 namespace harness::recorder {
 namespace {
 
@@ -77,6 +82,47 @@ TEST_F(RecorderVirtualTest, MissingDeviceIsClassifiedNotThrown) {
     fixtures::Load(fixture_.checkpoint_path, Format::kTorchScript, c10::nullopt);
   }, &ledger);
   EXPECT_EQ(s.error_class(), ErrorClass::kCudaUnavailable) << s.ToString();
+}
+
+}  // namespace
+}  // namespace harness::recorder
+
+namespace harness::recorder {
+namespace {
+
+// Both legs: the dispatcher source and the CPU allocator source.
+TEST(RecorderAnyLeg, HostCopiesAndAllocationsAreCounted) {
+  Ledger ledger;
+  at::Tensor kept;
+  Status s = RunRecorded([&] { kept = at::ones({1024}).to(at::kDouble); }, &ledger);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  // 4 KiB of float32 ones plus their 8 KiB float64 copy.
+  EXPECT_GE(ledger.memory["cpu"].allocated_bytes, 4096 + 8192);
+  EXPECT_GE(ledger.memory["cpu"].held_bytes, 8192);
+  const bool counts = std::find(ledger.sources.begin(), ledger.sources.end(), "dispatcher") != ledger.sources.end();
+  if (counts) {
+    EXPECT_EQ(ledger.host_to_host.bytes, 4096);
+    EXPECT_EQ(ledger.host_to_host.count, 1);
+    EXPECT_EQ(ledger.by_op["aten::to"].bytes, 4096);
+  } else {
+    // LibTorch 1.13 gives callbacks no inputs: ops only (see docs/ledger.md).
+    EXPECT_NE(std::find(ledger.sources.begin(), ledger.sources.end(), "dispatcher(ops only)"), ledger.sources.end());
+  }
+}
+
+// A real GPU (CUDA leg on a GPU runner): dispatcher bytes and the caching
+// allocator's device statistics.
+TEST(RecorderRealGpu, HostToDeviceCopyAndDevicePeak) {
+  if (env::VirtualCudaLinked() || !torch::cuda::is_available()) GTEST_SKIP() << "needs a real GPU";
+  Ledger ledger;
+  at::Tensor host = at::ones({1 << 20});  // 4 MiB
+  at::Tensor device;
+  Status s = RunRecorded([&] { device = host.to(at::Device("cuda:0")); }, &ledger);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(ledger.host_to_device.bytes, 4 << 20);
+  EXPECT_EQ(ledger.device_pairs["cpu->cuda:0"].bytes, 4 << 20);
+  EXPECT_EQ(ledger.memory["cuda:0"].allocated_bytes, 4 << 20);
+  EXPECT_EQ(ledger.memory["cuda:0"].held_bytes, 4 << 20);
 }
 
 }  // namespace

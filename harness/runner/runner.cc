@@ -1,6 +1,7 @@
 #include "harness/runner/runner.h"
 
 #include <cstdlib>
+#include <functional>
 
 #include <nlohmann/json.hpp>
 
@@ -30,6 +31,19 @@ Status StatusFromJson(const json& j) {
   return Status(cls.value_or(ErrorClass::kInternal), j.at("message").get<std::string>());
 }
 
+// An exception that escapes a worker's own code (not the loader's, which the
+// recorder classifies) is a harness error: reported as kInternal under `key`
+// instead of aborting the worker.
+std::string Guarded(const char* key, const std::function<std::string()>& body) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    json out;
+    out[key] = StatusJson(Status(ErrorClass::kInternal, std::string("harness error in worker: ") + e.what()));
+    return Dump(out);
+  }
+}
+
 // Worker 1: the fixture, made with as many devices as its placement needs.
 std::string GenerateInWorker(const scenario::Case& c, const RunOptions& o) {
   int needed = fixtures::MaxCudaIndex(c.fixture.placement) + 1;
@@ -53,8 +67,7 @@ std::string ExternalInWorker(const scenario::Case& c, const RunOptions& o, const
   json out;
   out["target"] = c.target;
   out["checkpoint_bytes"] = manifest.storage_bytes;
-  std::string command = strategy::ExpandCommand(c.command, checkpoint, c.target,
-                                                std::string(fixtures::FormatName(c.fixture.format)));
+  std::string command = strategy::ExpandCommand(c.command, checkpoint, c.target, manifest.format);
   strategy::ExternalResult r = strategy::RunExternalCommand(command, env::ProcessEnvironment(c.environment, o.host));
   out["command"] = command;
   out["command_output"] = r.raw_output;
@@ -98,7 +111,8 @@ std::string LoadInWorker(const scenario::Case& c, const RunOptions& o, const std
     out["outcome"] = StatusJson(Status(ErrorClass::kInvalidScenario, "no strategy named '" + c.strategy + "' is linked in"));
     return Dump(out);
   }
-  strategy::LoadRequest request{checkpoint, c.fixture.format, c.target, c.device_map};
+  strategy::LoadRequest request{checkpoint, fixtures::FormatFromName(manifest.format).value_or(c.fixture.format),
+                               c.target, c.device_map};
   recorder::Ledger ledger;
   ledger.checkpoint_bytes = manifest.storage_bytes;
   std::optional<fixtures::LoadedCheckpoint> loaded;
@@ -155,7 +169,8 @@ CaseReport RunCase(const scenario::Case& c, const RunOptions& o) {
     r.verdict.reasons.push_back(r.skip_reason);
     return r;
   }
-  worker::WorkerResult gen = worker::RunInWorker([&] { return GenerateInWorker(c, o); }, c.timeout_seconds);
+  worker::WorkerResult gen = worker::RunInWorker(
+      [&] { return Guarded("status", [&] { return GenerateInWorker(c, o); }); }, c.timeout_seconds);
   json g = gen.status.ok() ? json::parse(gen.payload, nullptr, false) : json();
   Status gen_status = gen.status.ok() ? (g.is_discarded() ? Status(ErrorClass::kLost, "bad worker JSON")
                                                           : StatusFromJson(g.at("status")))
@@ -177,8 +192,10 @@ CaseReport RunCase(const scenario::Case& c, const RunOptions& o) {
   fixtures::Manifest manifest = *fixtures::Manifest::FromJson(g.at("manifest").get<std::string>());
   worker::WorkerResult run = worker::RunInWorker(
       [&] {
-        return c.command.empty() ? LoadInWorker(c, o, checkpoint, manifest)
-                                 : ExternalInWorker(c, o, checkpoint, manifest);
+        return Guarded("outcome", [&] {
+          return c.command.empty() ? LoadInWorker(c, o, checkpoint, manifest)
+                                   : ExternalInWorker(c, o, checkpoint, manifest);
+        });
       },
       c.timeout_seconds);
   r.wall_seconds = run.wall_seconds;

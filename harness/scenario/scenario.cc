@@ -68,7 +68,7 @@ class Parser {
 
   fixtures::FixtureSpec Fixture(const YAML::Node& n) const {
     if (!n.IsMap()) Fail(n, "fixture must be a mapping");
-    CheckKeys(n, {"format", "size", "layers", "seed", "placement", "provenance"}, "fixture");
+    CheckKeys(n, {"format", "size", "layers", "seed", "placement", "provenance", "golden"}, "fixture");
     fixtures::FixtureSpec spec;
     if (n["format"]) {
       auto f = fixtures::FormatFromName(Str(n["format"], "format"));
@@ -80,6 +80,12 @@ class Parser {
     if (n["seed"]) spec.seed = uint64_t(Int(n["seed"], "seed"));
     if (n["placement"]) spec.placement = Str(n["placement"], "placement");
     if (n["provenance"]) spec.provenance = Str(n["provenance"], "provenance");
+    if (n["golden"]) {
+      spec.golden = Str(n["golden"], "golden");
+      for (const char* other : {"format", "size", "layers", "seed", "placement", "provenance"}) {
+        if (n[other]) Fail(n[other], std::string("'") + other + "' does not apply to a golden fixture");
+      }
+    }
     Status valid = fixtures::ValidateSpec(spec);
     if (!valid.ok()) Fail(n, valid.message());
     return spec;
@@ -209,13 +215,18 @@ class Parser {
         if (const YAML::Node in = expect["integrity"]) {
           // "exact" (values and view sharing), "values" (sharing may break),
           // "none"; a scalar for every strategy or a map per strategy.
-          YAML::Node mode = in;
+          // No YAML::Node reassignment here: yaml-cpp's operator= writes
+          // through to the document.
+          std::string m = "exact";
           if (in.IsMap()) {
             CheckKeys(in, std::set<std::string>(strategies.begin(), strategies.end()), "integrity");
-            mode = in[strategy] ? in[strategy] : YAML::Node("exact");
+            if (in[strategy]) m = Str(in[strategy], "integrity");
+          } else {
+            m = Str(in, "integrity");
           }
-          std::string m = Str(mode, "integrity");
-          if (m != "exact" && m != "values" && m != "none") Fail(mode, "integrity must be exact, values or none");
+          if (m != "exact" && m != "values" && m != "none") {
+            Fail(in.IsMap() ? in[strategy] : in, "integrity must be exact, values or none");
+          }
           c.expect.integrity = m != "none";
           c.expect.sharing = m == "exact";
         }

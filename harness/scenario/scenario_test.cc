@@ -65,6 +65,19 @@ TEST(ParseScenario, MalformedFilesNameLineAndColumn) {
   }
 }
 
+TEST(ParseScenario, IntegrityPerStrategyAppliesToThatStrategyOnly) {
+  auto r = ParseScenario(
+      "fixture: {}\ntarget: cpu\nenvironments: [missing-gpu]\nstrategies: [a, b, c]\n"
+      "expect:\n  outcome: {a: [ok], b: [ok], c: [ok]}\n  integrity: {a: values, c: none}\n",
+      "x.yaml");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE((*r)[0].expect.integrity);
+  EXPECT_FALSE((*r)[0].expect.sharing);
+  EXPECT_TRUE((*r)[1].expect.integrity);
+  EXPECT_TRUE((*r)[1].expect.sharing);
+  EXPECT_FALSE((*r)[2].expect.integrity);
+}
+
 TEST(ParseScenario, UnknownStrategyIsNamedWithWhatIsLinkedIn) {
   std::vector<std::string> known = {"map_location"};
   auto r = ParseScenario(
