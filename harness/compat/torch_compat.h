@@ -9,6 +9,8 @@
 
 #include <string>
 
+#include <ATen/native/DispatchStub.h>
+
 #include "libtorch/torch_build_info.h"
 
 namespace harness::compat {
@@ -43,6 +45,16 @@ inline constexpr const char* kTorchSource = HARNESS_TORCH_SOURCE;
 // True when `major.minor` of the LibTorch in use is at least the given one.
 constexpr bool TorchAtLeast(int major, int minor) {
   return kTorchMajor > major || (kTorchMajor == major && kTorchMinor >= minor);
+}
+
+// The CUDA entry of a DispatchStub (e.g. at::native::copy_stub), to read or
+// replace: `impl` is public in 1.13 and private in 2.x. A DispatchStub holds
+// nothing but its DispatchStubImpl, so its address is the impl's.
+template <typename Stub>
+void*& CudaDispatchEntry(Stub& stub) {
+  static_assert(sizeof(Stub) == sizeof(at::native::DispatchStubImpl),
+                "DispatchStub layout changed: update torch_compat.h");
+  return reinterpret_cast<at::native::DispatchStubImpl*>(&stub)->cuda_dispatch_ptr;
 }
 
 }  // namespace harness::compat

@@ -14,6 +14,7 @@
 #include "harness/env/virtual_cuda/virtual_cuda.h"
 
 #if HARNESS_TORCH_HAS_CUDA
+#include <ATen/Context.h>
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <cuda_runtime_api.h>
 #endif
@@ -235,6 +236,9 @@ Status Realize(const EnvironmentSpec& env, Backend backend, const HostFacts& hos
   }
   if (backend == Backend::kReal && env.memory_per_gpu > 0) {
 #if HARNESS_TORCH_HAS_CUDA
+    // setMemoryFraction needs the caching allocator, which CUDA's lazy
+    // initialisation creates.
+    at::globalContext().lazyInitCUDA();
     for (int d = 0; d < seen; ++d) {
       size_t free_bytes = 0, total_bytes = 0;
       cudaSetDevice(d);

@@ -15,6 +15,10 @@
 #include "harness/env/virtual_cuda/virtual_cuda.h"
 
 #if HARNESS_TORCH_HAS_CUDA
+#include <ATen/Context.h>
+#include <ATen/TensorIterator.h>
+#include <ATen/native/Copy.h>
+#include <ATen/native/DispatchStub.h>
 #include <c10/cuda/CUDACachingAllocator.h>
 #endif
 
@@ -42,6 +46,7 @@ struct Session {
   std::mutex mu;
   CopyTally dispatcher;
   CopyTally virtual_copies;
+  CopyTally copy_kernel;  // CUDA builds: LibTorch's own CUDA copy kernel
   std::map<std::string, Transfer> by_op;
   // LibTorch 1.13 does not hand inputs of unboxed calls to callbacks; then
   // the dispatcher source attributes ops but cannot count bytes.
@@ -50,6 +55,36 @@ struct Session {
 };
 
 Session* active = nullptr;
+
+#if HARNESS_TORCH_HAS_CUDA
+// The copy-kernel source of CUDA builds: every copy that involves a CUDA
+// tensor reaches the CUDA entry of at::native::copy_stub (Copy.cpp's
+// copy_impl), whatever op asked for it. The recorder puts a counting wrapper
+// in front of LibTorch's kernel, once, the first time it records.
+at::native::copy_fn original_cuda_copy = nullptr;
+
+void CountingCudaCopy(at::TensorIterator& iter, bool non_blocking) {
+  original_cuda_copy(iter, non_blocking);
+  if (active == nullptr) return;
+  const at::TensorBase& dst = iter.tensor_base(0);
+  const at::TensorBase& src = iter.tensor_base(1);
+  int64_t bytes = static_cast<int64_t>(src.numel()) * int64_t(src.element_size());
+  int src_index = src.is_cuda() ? src.device().index() : -1;
+  int dst_index = dst.is_cuda() ? dst.device().index() : -1;
+  std::lock_guard<std::mutex> lock(active->mu);
+  active->copy_kernel.Add(src_index, dst_index, bytes);
+}
+
+void InstallCudaCopyCounter() {
+  static const bool installed = [] {
+    void*& entry = compat::CudaDispatchEntry(at::native::copy_stub);
+    original_cuda_copy = reinterpret_cast<at::native::copy_fn>(entry);
+    if (original_cuda_copy != nullptr) entry = reinterpret_cast<void*>(&CountingCudaCopy);
+    return true;
+  }();
+  (void)installed;
+}
+#endif
 
 // The allocator source for host memory: wraps LibTorch's CPU allocator and
 // counts what is allocated while a recording runs (checkpoint records read
@@ -120,6 +155,12 @@ class CountingCpuAllocator final : public c10::Allocator {
 
 thread_local std::vector<std::string> op_stack;
 thread_local int copy_depth = 0;
+// Copies counted so far on this thread, and the count when each open
+// aten::_to_copy started: LibTorch 2.x runs the copy_ of a device-changing
+// _to_copy without passing it through the observed dispatcher entry, so an
+// _to_copy that ends without a counted copy_ is counted from its output.
+thread_local int64_t copies_counted = 0;
+thread_local std::vector<int64_t> to_copy_marks;
 
 int DeviceIndexOf(const c10::IValue& v) {
   if (!v.isTensor()) return -2;
@@ -147,19 +188,46 @@ std::unique_ptr<at::ObserverContext> OnStart(const at::RecordFunction& fn) {
         active->dispatcher_saw_inputs = true;
         active->dispatcher.Add(DeviceIndexOf(inputs[1]), DeviceIndexOf(inputs[0]), bytes);
         active->by_op[op_stack.front()].Add(bytes);
+        ++copies_counted;
       } else {
         active->dispatcher_missed_inputs = true;
       }
     }
   }
+  if (name == "aten::_to_copy" && copy_depth == 0) to_copy_marks.push_back(copies_counted);
   return nullptr;
 }
 
-void OnEnd(const at::RecordFunction& fn, at::ObserverContext*) {
-  if (!op_stack.empty()) {
-    if (op_stack.back() == "aten::copy_") --copy_depth;
-    op_stack.pop_back();
+void CountToCopyFromOutput(const at::RecordFunction& fn) {
+  if (active == nullptr) return;
+  try {
+    auto inputs = fn.inputs();
+    const auto& outputs = fn.outputs();
+    if (inputs.empty() || outputs.empty() || !inputs[0].isTensor() || !outputs[0].isTensor()) return;
+    const at::Tensor& src = inputs[0].toTensor();
+    const at::Tensor& dst = outputs[0].toTensor();
+    if (src.is_same(dst)) return;  // no copy was needed
+    int64_t bytes = src.numel() * int64_t(src.element_size());
+    std::lock_guard<std::mutex> lock(active->mu);
+    active->dispatcher_saw_inputs = true;
+    active->dispatcher.Add(DeviceIndexOf(inputs[0]), DeviceIndexOf(outputs[0]), bytes);
+    active->by_op[op_stack.front()].Add(bytes);
+    ++copies_counted;
+  } catch (const c10::Error&) {
+    // Inputs or outputs not recorded (LibTorch 1.13): the copy_ rule applies.
   }
+}
+
+void OnEnd(const at::RecordFunction& fn, at::ObserverContext*) {
+  if (op_stack.empty()) return;
+  const std::string& name = op_stack.back();
+  if (name == "aten::copy_") --copy_depth;
+  if (name == "aten::_to_copy" && copy_depth == 0 && !to_copy_marks.empty()) {
+    const bool counted_inside = copies_counted != to_copy_marks.back();
+    to_copy_marks.pop_back();
+    if (!counted_inside) CountToCopyFromOutput(fn);
+  }
+  op_stack.pop_back();
 }
 
 void Fold(const CopyTally& t, Ledger* ledger) {
@@ -170,11 +238,12 @@ void Fold(const CopyTally& t, Ledger* ledger) {
   ledger->device_pairs = t.pairs;
 }
 
-void Compare(const char* what, const Transfer& a, const Transfer& b, Ledger* ledger) {
+// `a` is the dispatcher's count, `b` the named second source's.
+void Compare(const char* what, const Transfer& a, const Transfer& b, const char* b_name, Ledger* ledger) {
   if (a.bytes != b.bytes || a.count != b.count) {
     ledger->disagreements.push_back(
         std::string(what) + ": dispatcher " + std::to_string(a.bytes) + " B/" +
-        std::to_string(a.count) + " copies, virtual " + std::to_string(b.bytes) +
+        std::to_string(a.count) + " copies, " + b_name + " " + std::to_string(b.bytes) +
         " B/" + std::to_string(b.count) + " copies");
   }
 }
@@ -239,8 +308,12 @@ Status RunRecorded(const std::function<void()>& body, Ledger* ledger) {
     });
   }
 #if HARNESS_TORCH_HAS_CUDA
-  // The caching allocator exists once CUDA is initialised. In a fresh worker
-  // it often is not yet: then the load starts from zero device memory.
+  // Initialise CUDA before recording: the caching allocator's statistics
+  // exist only afterwards, and CUDA's start-up is not part of any load.
+  if (devices > 0) {
+    at::globalContext().lazyInitCUDA();
+    InstallCudaCopyCounter();
+  }
   namespace cca = c10::cuda::CUDACachingAllocator;
   for (int d = 0; d < devices; ++d) {
     try {
@@ -256,7 +329,10 @@ Status RunRecorded(const std::function<void()>& body, Ledger* ledger) {
   host.Start();
   active = &session;
   at::CallbackHandle handle = at::addGlobalCallback(
-      at::RecordFunctionCallback(&OnStart, &OnEnd).needsInputs(true).scopes({at::RecordScope::FUNCTION}));
+      at::RecordFunctionCallback(&OnStart, &OnEnd)
+          .needsInputs(true)
+          .needsOutputs(true)
+          .scopes({at::RecordScope::FUNCTION}));
   auto t0 = std::chrono::steady_clock::now();
   Status status = RunGuarded(body);
   auto t1 = std::chrono::steady_clock::now();
@@ -265,6 +341,7 @@ Status RunRecorded(const std::function<void()>& body, Ledger* ledger) {
   active = nullptr;
   op_stack.clear();
   copy_depth = 0;
+  to_copy_marks.clear();
 
   ledger->wall_seconds = std::chrono::duration<double>(t1 - t0).count();
   const bool dispatcher_counts = !session.dispatcher_missed_inputs;
@@ -277,9 +354,9 @@ Status RunRecorded(const std::function<void()>& body, Ledger* ledger) {
     ledger->sources.push_back("virtual");
     const CopyTally& v = session.virtual_copies;
     if (dispatcher_counts && session.dispatcher_saw_inputs) {
-      Compare("host_to_device", session.dispatcher.h2d, v.h2d, ledger);
-      Compare("device_to_host", session.dispatcher.d2h, v.d2h, ledger);
-      Compare("device_to_device", session.dispatcher.d2d, v.d2d, ledger);
+      Compare("host_to_device", session.dispatcher.h2d, v.h2d, "virtual", ledger);
+      Compare("device_to_host", session.dispatcher.d2h, v.d2h, "virtual", ledger);
+      Compare("device_to_device", session.dispatcher.d2d, v.d2d, "virtual", ledger);
     } else {
       Fold(v, ledger);
     }
@@ -290,7 +367,21 @@ Status RunRecorded(const std::function<void()>& body, Ledger* ledger) {
     }
   }
 #if HARNESS_TORCH_HAS_CUDA
-  if (devices > 0) ledger->sources.push_back("cuda-caching-allocator");
+  if (devices > 0) {
+    // The copy kernel sees every device copy; it is the count of record.
+    // The dispatcher cross-checks it where LibTorch handed it the inputs.
+    ledger->sources.push_back("cuda-copy-kernel");
+    const CopyTally& k = session.copy_kernel;
+    if (dispatcher_counts && session.dispatcher_saw_inputs) {
+      Compare("host_to_device", session.dispatcher.h2d, k.h2d, "cuda-copy-kernel", ledger);
+      Compare("device_to_host", session.dispatcher.d2h, k.d2h, "cuda-copy-kernel", ledger);
+      Compare("device_to_device", session.dispatcher.d2d, k.d2d, "cuda-copy-kernel", ledger);
+    }
+    Transfer h2h = ledger->host_to_host;
+    Fold(k, ledger);
+    ledger->host_to_host = h2h;
+    ledger->sources.push_back("cuda-caching-allocator");
+  }
   for (int d = 0; d < devices; ++d) {
     try {
       const auto stats = cca::getDeviceStats(d);

@@ -1,5 +1,6 @@
 #include "harness/verdict/verdict.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
@@ -11,6 +12,7 @@ std::optional<ByteBound> ByteBound::Parse(const std::string& text) {
   std::string s = text;
   if (s.rfind(">=", 0) == 0) { b.op = Op::kGe; s = s.substr(2); }
   else if (s.rfind("<=", 0) == 0) { b.op = Op::kLe; s = s.substr(2); }
+  else if (s.rfind("~", 0) == 0) { b.op = Op::kApprox; s = s.substr(1); }
   while (!s.empty() && s[0] == ' ') s = s.substr(1);
   if (!s.empty() && s.back() == 'x') { b.relative = true; s.pop_back(); }
   if (s.empty()) return std::nullopt;
@@ -24,6 +26,7 @@ bool ByteBound::Holds(int64_t bytes, int64_t checkpoint_bytes) const {
   double limit = relative ? value * double(checkpoint_bytes) : value;
   switch (op) {
     case Op::kEq: return std::fabs(double(bytes) - limit) < 0.5;
+    case Op::kApprox: return std::fabs(double(bytes) - limit) <= std::max(0.01 * limit, 65536.0);
     case Op::kGe: return double(bytes) + 0.5 >= limit;
     case Op::kLe: return double(bytes) - 0.5 <= limit;
   }

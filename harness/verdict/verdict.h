@@ -16,10 +16,11 @@
 
 namespace harness::verdict {
 
-// A bound on bytes: exact, at least or at most; absolute or a multiple of
-// the checkpoint's storage bytes ("1.0x").
+// A bound on bytes: exact, about ("~", within an allocator's rounding: 1% or
+// 64 KiB, whichever is larger), at least or at most; absolute or a multiple
+// of the checkpoint's storage bytes ("1.0x", "~1.0x", ">=2x").
 struct ByteBound {
-  enum class Op { kEq, kGe, kLe } op = Op::kEq;
+  enum class Op { kEq, kApprox, kGe, kLe } op = Op::kEq;
   double value = 0;
   bool relative = false;
   std::string text;  // as written in the scenario

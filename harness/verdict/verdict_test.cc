@@ -22,6 +22,10 @@ TEST(ByteBound, ParsesAbsoluteRelativeAndComparisons) {
   EXPECT_TRUE(ByteBound::Parse("1.0x")->Holds(10, 10));
   EXPECT_TRUE(ByteBound::Parse(">=2x")->Holds(25, 10));
   EXPECT_FALSE(ByteBound::Parse("<=0.5x")->Holds(6, 10));
+  // A real GPU's caching allocator rounds each block up to 512 bytes.
+  EXPECT_TRUE(ByteBound::Parse("~1.0x")->Holds(1051648, 1048564));
+  EXPECT_FALSE(ByteBound::Parse("1.0x")->Holds(1051648, 1048564));
+  EXPECT_FALSE(ByteBound::Parse("~1.0x")->Holds(2 * 1048564, 1048564));
   EXPECT_FALSE(ByteBound::Parse("lots").has_value());
   EXPECT_FALSE(ByteBound::Parse("-1").has_value());
 }
