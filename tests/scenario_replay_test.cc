@@ -1,8 +1,6 @@
 // Replays scenarios/**/*.yaml: one GoogleTest case per cell of each truth
 // table, named "<file>_<strategy>_<environment>". A SKIPPED cell shows its
 // reason; a failure prints the expectation and the ledger side by side.
-#include <dirent.h>
-
 #include <cstdlib>
 
 #include <gtest/gtest.h>
@@ -46,21 +44,6 @@ class ScenarioCase : public ::testing::Test {
   scenario::Case case_;
 };
 
-std::vector<std::string> ScenarioFiles() {
-  std::vector<std::string> files;
-  for (const char* dir : {"scenarios", "scenarios/claims"}) {
-    if (DIR* d = opendir(dir)) {
-      while (dirent* e = readdir(d)) {
-        std::string n = e->d_name;
-        if (n.size() > 5 && n.substr(n.size() - 5) == ".yaml") files.push_back(std::string(dir) + "/" + n);
-      }
-      closedir(d);
-    }
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -70,7 +53,7 @@ int main(int argc, char** argv) {
   Options().host = env::HostFacts::Probe(argv[0]);
   Options().cache_dir = std::string(tmp ? tmp : "/tmp") + "/fixtures";
   int registered = 0;
-  for (const std::string& file : ScenarioFiles()) {
+  for (const std::string& file : scenario::FindScenarioFiles({"scenarios"})) {
     std::vector<std::string> known = strategy::StrategyNames();
     auto cases = scenario::LoadScenarioFile(file, &known);
     if (!cases.ok()) {

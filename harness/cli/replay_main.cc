@@ -3,7 +3,6 @@
 //
 //   replay scenarios/ --report-dir reports
 //   replay scenarios/mismatched_index.yaml --filter load_then_to --list
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,39 +21,7 @@
 #include "harness/scenario/scenario.h"
 #include "harness/strategy/strategy.h"
 
-namespace {
-
-using namespace harness;
-
-void CollectYaml(const std::string& path, std::vector<std::string>* out) {
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0) {
-    out->push_back(path);  // reported as io-error by the loader
-    return;
-  }
-  if (!S_ISDIR(st.st_mode)) {
-    out->push_back(path);
-    return;
-  }
-  std::vector<std::string> entries;
-  if (DIR* d = opendir(path.c_str())) {
-    while (dirent* e = readdir(d)) {
-      std::string n = e->d_name;
-      if (n == "." || n == "..") continue;
-      entries.push_back(path + "/" + n);
-    }
-    closedir(d);
-  }
-  std::sort(entries.begin(), entries.end());
-  for (const auto& e : entries) {
-    struct stat s2;
-    stat(e.c_str(), &s2);
-    if (S_ISDIR(s2.st_mode)) CollectYaml(e, out);
-    else if (e.size() > 5 && e.substr(e.size() - 5) == ".yaml") out->push_back(e);
-  }
-}
-
-}  // namespace
+using namespace harness;  // NOLINT: a main file
 
 int main(int argc, char** argv) {
   CLI::App app{"Replays checkpoint-loading scenarios under simulated environments."};
@@ -86,8 +53,7 @@ int main(int argc, char** argv) {
             << ", backend: " << env::BackendName(backend);
   std::cout << host_line.str() << "\n";
 
-  std::vector<std::string> files;
-  for (const auto& p : paths) CollectYaml(p, &files);
+  std::vector<std::string> files = scenario::FindScenarioFiles(paths);
   std::vector<scenario::Case> cases;
   const std::vector<std::string> known_strategies = strategy::StrategyNames();
   int invalid = 0;

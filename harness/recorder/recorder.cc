@@ -248,6 +248,13 @@ void Compare(const char* what, const Transfer& a, const Transfer& b, const char*
   }
 }
 
+// Cross-checks the dispatcher's three directions against another source.
+void CompareDirections(const CopyTally& dispatcher, const CopyTally& other, const char* name, Ledger* ledger) {
+  Compare("host_to_device", dispatcher.h2d, other.h2d, name, ledger);
+  Compare("device_to_host", dispatcher.d2h, other.d2h, name, ledger);
+  Compare("device_to_device", dispatcher.d2d, other.d2d, name, ledger);
+}
+
 nlohmann::ordered_json TransferJson(const Transfer& t) {
   return {{"bytes", t.bytes}, {"count", t.count}};
 }
@@ -354,9 +361,7 @@ Status RunRecorded(const std::function<void()>& body, Ledger* ledger) {
     ledger->sources.push_back("virtual");
     const CopyTally& v = session.virtual_copies;
     if (dispatcher_counts && session.dispatcher_saw_inputs) {
-      Compare("host_to_device", session.dispatcher.h2d, v.h2d, "virtual", ledger);
-      Compare("device_to_host", session.dispatcher.d2h, v.d2h, "virtual", ledger);
-      Compare("device_to_device", session.dispatcher.d2d, v.d2d, "virtual", ledger);
+      CompareDirections(session.dispatcher, v, "virtual", ledger);
     } else {
       Fold(v, ledger);
     }
@@ -373,9 +378,7 @@ Status RunRecorded(const std::function<void()>& body, Ledger* ledger) {
     ledger->sources.push_back("cuda-copy-kernel");
     const CopyTally& k = session.copy_kernel;
     if (dispatcher_counts && session.dispatcher_saw_inputs) {
-      Compare("host_to_device", session.dispatcher.h2d, k.h2d, "cuda-copy-kernel", ledger);
-      Compare("device_to_host", session.dispatcher.d2h, k.d2h, "cuda-copy-kernel", ledger);
-      Compare("device_to_device", session.dispatcher.d2d, k.d2d, "cuda-copy-kernel", ledger);
+      CompareDirections(session.dispatcher, k, "cuda-copy-kernel", ledger);
     }
     Transfer h2h = ledger->host_to_host;
     Fold(k, ledger);

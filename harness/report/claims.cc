@@ -1,5 +1,7 @@
 #include "harness/report/claims.h"
 
+#include "harness/base/bytes.h"
+
 #include <cstdio>
 #include <map>
 #include <sstream>
@@ -8,14 +10,6 @@ namespace harness::report {
 namespace {
 
 using verdict::Outcome;
-
-std::string Bytes(int64_t b) {
-  char buf[32];
-  if (b >= (1 << 20)) std::snprintf(buf, sizeof(buf), "%.2f MiB", b / 1048576.0);
-  else if (b >= 1024) std::snprintf(buf, sizeof(buf), "%.0f KiB", b / 1024.0);
-  else std::snprintf(buf, sizeof(buf), "%lld B", static_cast<long long>(b));
-  return buf;
-}
 
 std::string Evidence(const runner::CaseReport& r) {
   std::ostringstream s;
@@ -28,10 +22,10 @@ std::string Evidence(const runner::CaseReport& r) {
   if (r.measured.outcome.ok() && r.measured.has_ledger) {
     for (const char* d : {"host_to_device", "device_to_host", "device_to_device"}) {
       auto it = r.measured.transfer_bytes.find(d);
-      if (it != r.measured.transfer_bytes.end() && it->second > 0) s << ", " << d << " " << Bytes(it->second);
+      if (it != r.measured.transfer_bytes.end() && it->second > 0) s << ", " << d << " " << HumanBytes(it->second);
     }
     for (const auto& [device, peak] : r.measured.peak_bytes) {
-      if (peak > 0) s << ", peak " << device << " " << Bytes(peak);
+      if (peak > 0) s << ", peak " << device << " " << HumanBytes(peak);
     }
     char wall[32];
     std::snprintf(wall, sizeof(wall), "%.1f ms", r.wall_seconds * 1000);

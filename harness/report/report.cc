@@ -30,7 +30,7 @@ std::string Escape(const std::string& s) {
 
 std::string HumanBytes(int64_t b) {
   char buf[32];
-  if (b >= (1 << 20)) std::snprintf(buf, sizeof(buf), "%.1fM", b / 1048576.0);
+  if (b >= 1000 * 1024) std::snprintf(buf, sizeof(buf), "%.2fM", b / 1048576.0);
   else if (b >= 1024) std::snprintf(buf, sizeof(buf), "%.0fK", b / 1024.0);
   else std::snprintf(buf, sizeof(buf), "%lld", static_cast<long long>(b));
   return buf;
@@ -68,6 +68,69 @@ std::map<std::string, Table> Tables(const std::vector<runner::CaseReport>& repor
     t.cells[{r.c.strategy, r.c.environment.name}] = &r;
   }
   return tables;
+}
+
+int64_t Moved(const runner::CaseReport& r) {
+  int64_t total = 0;
+  for (const char* d : {"host_to_device", "device_to_host", "device_to_device"}) {
+    auto it = r.measured.transfer_bytes.find(d);
+    if (it != r.measured.transfer_bytes.end()) total += it->second;
+  }
+  return total;
+}
+
+int64_t MaxDevicePeak(const runner::CaseReport& r) {
+  int64_t peak = 0;
+  for (const auto& [device, bytes] : r.measured.peak_bytes) {
+    if (device != "cpu") peak = std::max(peak, bytes);
+  }
+  return peak;
+}
+
+// An inline SVG bar chart: per measured cell, bytes moved (blue) and the
+// highest device peak (orange), both relative to the checkpoint's size.
+std::string Chart(const Table& t) {
+  struct Bar {
+    std::string label;
+    double moved, peak;
+  };
+  std::vector<Bar> bars;
+  double top = 1.0;
+  for (const auto& s : t.strategies) {
+    for (const auto& e : t.environments) {
+      auto it = t.cells.find({s, e});
+      if (it == t.cells.end()) continue;
+      const runner::CaseReport& r = *it->second;
+      if (!r.measured.outcome.ok() || !r.measured.has_ledger || r.measured.checkpoint_bytes <= 0) continue;
+      double size = double(r.measured.checkpoint_bytes);
+      bars.push_back({s + "@" + e, Moved(r) / size, MaxDevicePeak(r) / size});
+      top = std::max({top, bars.back().moved, bars.back().peak});
+    }
+  }
+  bool any = false;
+  for (const Bar& b : bars) any |= b.moved > 0 || b.peak > 0;
+  if (!any) return "";  // nothing moved anywhere: the table says it all
+  const int label_w = 260, bar_w = 420, row_h = 26;
+  const int height = int(bars.size()) * row_h + 40;
+  std::ostringstream svg;
+  svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << label_w + bar_w + 120 << "\" height=\"" << height
+      << "\" font-size=\"12\" font-family=\"sans-serif\">";
+  for (size_t i = 0; i < bars.size(); ++i) {
+    int y = int(i) * row_h + 8;
+    int moved_w = int(bar_w * bars[i].moved / top), peak_w = int(bar_w * bars[i].peak / top);
+    char text[64];
+    std::snprintf(text, sizeof(text), "%.2fx / %.2fx", bars[i].moved, bars[i].peak);
+    svg << "<text x=\"0\" y=\"" << y + 14 << "\">" << Escape(bars[i].label) << "</text>"
+        << "<rect x=\"" << label_w << "\" y=\"" << y << "\" width=\"" << moved_w << "\" height=\"10\" fill=\"#3b78c4\"/>"
+        << "<rect x=\"" << label_w << "\" y=\"" << y + 11 << "\" width=\"" << peak_w << "\" height=\"10\" fill=\"#e8912d\"/>"
+        << "<text x=\"" << label_w + std::max(moved_w, peak_w) + 6 << "\" y=\"" << y + 14 << "\">" << text << "</text>";
+  }
+  int legend_y = height - 14;
+  svg << "<rect x=\"" << label_w << "\" y=\"" << legend_y - 9 << "\" width=\"10\" height=\"10\" fill=\"#3b78c4\"/>"
+      << "<text x=\"" << label_w + 14 << "\" y=\"" << legend_y << "\">bytes moved (H2D+D2H+D2D) / checkpoint</text>"
+      << "<rect x=\"" << label_w + 260 << "\" y=\"" << legend_y - 9 << "\" width=\"10\" height=\"10\" fill=\"#e8912d\"/>"
+      << "<text x=\"" << label_w + 274 << "\" y=\"" << legend_y << "\">peak device memory / checkpoint</text></svg>";
+  return svg.str();
 }
 
 bool WriteFile(const std::string& path, const std::string& text) {
@@ -178,7 +241,7 @@ Status WriteReports(const std::vector<runner::CaseReport>& reports, const std::s
       html << "</tr>";
     }
     md << "\n";
-    html << "</table>";
+    html << "</table>" << Chart(t);
   }
   html << "</body></html>\n";
   bool ok = WriteFile(dir + "/report.json", json_text) && WriteFile(dir + "/junit.xml", junit.str()) &&

@@ -1,5 +1,8 @@
 #include "harness/scenario/scenario.h"
 
+#include <dirent.h>
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <fstream>
 #include <map>
@@ -261,7 +264,36 @@ class Parser {
   const std::vector<std::string>* known_;
 };
 
+void CollectYaml(const std::string& path, std::vector<std::string>* out) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    out->push_back(path);
+    return;
+  }
+  std::vector<std::string> entries;
+  if (DIR* d = opendir(path.c_str())) {
+    while (dirent* e = readdir(d)) {
+      std::string n = e->d_name;
+      if (n != "." && n != "..") entries.push_back(path + "/" + n);
+    }
+    closedir(d);
+  }
+  std::sort(entries.begin(), entries.end());
+  for (const auto& e : entries) {
+    struct stat sub;
+    if (stat(e.c_str(), &sub) != 0) continue;
+    if (S_ISDIR(sub.st_mode)) CollectYaml(e, out);
+    else if (e.size() > 5 && e.compare(e.size() - 5, 5, ".yaml") == 0) out->push_back(e);
+  }
+}
+
 }  // namespace
+
+std::vector<std::string> FindScenarioFiles(const std::vector<std::string>& paths) {
+  std::vector<std::string> files;
+  for (const std::string& p : paths) CollectYaml(p, &files);
+  return files;
+}
 
 Result<std::vector<Case>> ParseScenario(const std::string& text, const std::string& path,
                                         const std::vector<std::string>* known_strategies) {

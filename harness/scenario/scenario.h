@@ -51,6 +51,11 @@ Result<std::vector<Case>> LoadScenarioFile(const std::string& path,
 Result<std::vector<Case>> ParseScenario(const std::string& text, const std::string& path,
                                         const std::vector<std::string>* known_strategies = nullptr);
 
+// The scenario files under `paths`: each path that is a directory is walked
+// recursively for *.yaml (sorted); any other path is returned as given, so
+// a missing file is reported by LoadScenarioFile.
+std::vector<std::string> FindScenarioFiles(const std::vector<std::string>& paths);
+
 // A fixture spec file: the keys of a scenario's `fixture:` mapping at top
 // level (format, size, layers, seed, placement, provenance).
 Result<fixtures::FixtureSpec> LoadFixtureSpecFile(const std::string& path);

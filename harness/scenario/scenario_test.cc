@@ -1,7 +1,5 @@
 #include "harness/scenario/scenario.h"
 
-#include <dirent.h>
-
 #include <gtest/gtest.h>
 
 #include "harness/strategy/strategy.h"
@@ -100,16 +98,7 @@ TEST(ParseScenario, CommandsDefineExternalStrategies) {
 }
 
 TEST(ScenarioFiles, EveryShippedFileValidatesAndNamesLinkedStrategies) {
-  std::vector<std::string> files;
-  for (const char* dir : {"scenarios", "scenarios/claims"}) {
-    if (DIR* d = opendir(dir)) {
-      while (dirent* e = readdir(d)) {
-        std::string n = e->d_name;
-        if (n.size() > 5 && n.substr(n.size() - 5) == ".yaml") files.push_back(std::string(dir) + "/" + n);
-      }
-      closedir(d);
-    }
-  }
+  std::vector<std::string> files = FindScenarioFiles({"scenarios"});
   ASSERT_GE(files.size(), 3u);
   for (const std::string& f : files) {
     std::vector<std::string> known = strategy::StrategyNames();

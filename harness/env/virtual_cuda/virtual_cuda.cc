@@ -20,6 +20,7 @@
 #include <c10/util/Exception.h>
 #include <torch/library.h>
 
+#include "harness/base/bytes.h"
 #include "harness/compat/torch_compat.h"
 
 #include <array>
@@ -69,20 +70,6 @@ void CheckCudaAvailable() {
 void CheckOrdinal(int index) {
   CheckCudaAvailable();
   if (index < 0 || index >= DeviceCount()) ThrowInvalidOrdinal(index);
-}
-
-std::string FormatSize(int64_t bytes) {
-  char buf[64];
-  if (bytes < (1 << 10)) {
-    std::snprintf(buf, sizeof(buf), "%lld bytes", static_cast<long long>(bytes));
-  } else if (bytes < (1 << 20)) {
-    std::snprintf(buf, sizeof(buf), "%.2f KiB", bytes / 1024.0);
-  } else if (bytes < (1LL << 30)) {
-    std::snprintf(buf, sizeof(buf), "%.2f MiB", bytes / 1048576.0);
-  } else {
-    std::snprintf(buf, sizeof(buf), "%.2f GiB", bytes / 1073741824.0);
-  }
-  return buf;
 }
 
 thread_local int current_device = 0;
@@ -166,9 +153,9 @@ class VirtualAllocator final : public c10::Allocator {
     }
     // The wording of a real CUDA build's caching allocator.
     TORCH_CHECK_WITH(OutOfMemoryError, !out_of_memory,
-                     "CUDA out of memory. Tried to allocate ", FormatSize(n),
-                     " (GPU ", device, "; ", FormatSize(capacity),
-                     " total capacity; ", FormatSize(in_use),
+                     "CUDA out of memory. Tried to allocate ", HumanBytes(n),
+                     " (GPU ", device, "; ", HumanBytes(capacity),
+                     " total capacity; ", HumanBytes(in_use),
                      " already allocated; virtual device)");
     void* data = n == 0 ? nullptr : std::aligned_alloc(64, (n + 63) / 64 * 64);
     auto* ctx = new AllocationContext{device, static_cast<int64_t>(n), data};
