@@ -7,7 +7,10 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <atomic>
 #include <fstream>
+#include <mutex>
+#include <thread>
 #include <iostream>
 #include <sstream>
 
@@ -36,6 +39,8 @@ int main(int argc, char** argv) {
   app.add_option("--backend", backend_name, "auto, virtual or real")->check(CLI::IsMember({"auto", "virtual", "real"}));
   app.add_option("--report-dir", report_dir, "write report.json, junit.xml, summary.md, report.html here");
   app.add_option("--cache-dir", cache_dir, "fixture cache");
+  int jobs = 1;
+  app.add_option("--jobs,-j", jobs, "cases run at once, each in its own workers")->check(CLI::Range(1, 64));
   CLI11_PARSE(app, argc, argv);
   if (claims && app.count("paths") == 0) paths = {"scenarios/claims"};
 
@@ -77,13 +82,21 @@ int main(int argc, char** argv) {
     return invalid == 0 ? 0 : 1;
   }
   runner::RunOptions options{backend, host, cache_dir};
-  std::vector<runner::CaseReport> reports;
+  std::vector<runner::CaseReport> reports(cases.size());
   const bool tty = isatty(STDOUT_FILENO);
-  for (size_t i = 0; i < cases.size(); ++i) {
-    if (tty) std::cout << "\r[" << i + 1 << "/" << cases.size() << "] " << cases[i].id << "\033[K" << std::flush;
-    reports.push_back(runner::RunCase(cases[i], options));
-    const auto& r = reports.back();
-    if (r.verdict.outcome == verdict::Outcome::kFail || r.verdict.outcome == verdict::Outcome::kXPass) {
+  // This process never touches LibTorch's state, so its threads only wait
+  // on workers: each case still runs in forked processes of its own.
+  std::atomic<size_t> next{0};
+  std::atomic<size_t> done{0};
+  std::mutex print;
+  auto run_cases = [&] {
+    for (size_t i = next++; i < cases.size(); i = next++) {
+      reports[i] = runner::RunCase(cases[i], options);
+      std::lock_guard<std::mutex> lock(print);
+      size_t finished = ++done;
+      if (tty) std::cout << "\r[" << finished << "/" << cases.size() << "] " << cases[i].id << "\033[K" << std::flush;
+      const auto& r = reports[i];
+      if (r.verdict.outcome != verdict::Outcome::kFail && r.verdict.outcome != verdict::Outcome::kXPass) continue;
       if (tty) std::cout << "\n";
       std::cout << verdict::OutcomeName(r.verdict.outcome) << " " << r.c.id << "\n";
       for (const auto& reason : r.verdict.reasons) std::cout << "    " << reason << "\n";
@@ -94,7 +107,11 @@ int main(int argc, char** argv) {
         std::cout << "    worker output (last 600 bytes):\n" << tail << "\n";
       }
     }
-  }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 1; t < jobs; ++t) threads.emplace_back(run_cases);
+  run_cases();
+  for (std::thread& t : threads) t.join();
   if (tty) std::cout << "\n";
   std::cout << report::Matrix(reports);
   if (claims) {

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The replay CLI end to end: --validate names file:line:column, --list,
+# a real replay with --jobs writes every report, and the exit status says
+# whether every expectation held.
+set -euo pipefail
+cli=harness/cli/replay
+dir=$TEST_TMPDIR
+
+out=$($cli scenarios --validate)
+grep -qE "^[0-9]+ file\(s\) valid, 0 invalid" <<<"$out"
+
+printf 'fixture: {placement: cpu}\ntarget: cpu\nenviroments: [missing-gpu]\n' >"$dir/bad.yaml"
+if err=$($cli "$dir/bad.yaml" --validate 2>&1); then echo "bad file validated"; exit 1; fi
+grep -qF "bad.yaml:3:1: unknown key 'enviroments'" <<<"$err"
+
+[ "$($cli scenarios/saved_on_cpu.yaml --list | grep -c '^saved_on_cpu/')" -eq 9 ]
+
+$cli scenarios/saved_on_cpu.yaml --jobs 3 --report-dir "$dir/reports" --cache-dir "$dir/cache" >"$dir/run.txt"
+grep -qE "^replay: [0-9]+ passed, 0 failed, [0-9]+ skipped" "$dir/run.txt"
+for f in report.json junit.xml summary.md report.html; do test -s "$dir/reports/$f"; done
+grep -q "<testsuite name=\"checkpoint-harness\" tests=\"9\" failures=\"0\"" "$dir/reports/junit.xml"
+
+# An expectation that does not hold: exit status 1, the reason printed.
+sed 's/load_then_to: \[ok, ok, ok\]/load_then_to: [cuda-unavailable, ok, ok]/' scenarios/saved_on_cpu.yaml >"$dir/wrong.yaml"
+if $cli "$dir/wrong.yaml" --cache-dir "$dir/cache" >"$dir/wrong.txt"; then echo "wrong expectation passed"; exit 1; fi
+grep -q "outcome: expected cuda-unavailable, got ok" "$dir/wrong.txt"
+echo PASS
