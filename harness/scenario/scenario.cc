@@ -75,7 +75,7 @@ class Parser {
     fixtures::FixtureSpec spec;
     if (n["format"]) {
       auto f = fixtures::FormatFromName(Str(n["format"], "format"));
-      if (!f) Fail(n["format"], "format must be torchscript or pickle");
+      if (!f) Fail(n["format"], "format must be torchscript, cpp_archive or pickle");
       spec.format = *f;
     }
     if (n["size"]) spec.total_bytes = Size(n["size"]);

@@ -34,7 +34,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--mode", required=True, choices=["load_then_to", "map_location", "cpu_then_to"])
     parser.add_argument("--checkpoint", required=True)
-    parser.add_argument("--format", required=True, choices=["torchscript", "pickle"])
+    parser.add_argument("--format", required=True, choices=["torchscript", "cpp_archive", "pickle"])
     parser.add_argument("--target", required=True)
     parser.add_argument("--weights-only", default="default", choices=["default", "true", "false"])
     args = parser.parse_args()
@@ -45,7 +45,7 @@ def main():
         return 0
 
     def load(map_location):
-        if args.format == "torchscript":
+        if args.format in ("torchscript", "cpp_archive"):
             return torch.jit.load(args.checkpoint, map_location=map_location)
         kwargs = {} if args.weights_only == "default" else {"weights_only": args.weights_only == "true"}
         return torch.load(args.checkpoint, map_location=map_location, **kwargs)
