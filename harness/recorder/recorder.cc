@@ -7,12 +7,12 @@
 #include <ATen/record_function.h>
 #include <c10/core/CPUAllocator.h>
 #include <c10/util/Exception.h>
-#include <nlohmann/json.hpp>
 #include <torch/cuda.h>
 
 #include "harness/compat/torch_compat.h"
 #include "harness/env/classify.h"
 #include "harness/env/virtual_cuda/virtual_cuda.h"
+#include "harness/recorder/cupti/activity_tracer.h"
 
 #if HARNESS_TORCH_HAS_CUDA
 #include <ATen/Context.h>
@@ -24,23 +24,6 @@
 
 namespace harness::recorder {
 namespace {
-
-std::string DeviceName(int index) {
-  return index < 0 ? "cpu" : "cuda:" + std::to_string(index);
-}
-
-// Copies seen by one source, before they are folded into the ledger.
-struct CopyTally {
-  Transfer h2d, d2h, d2d, h2h;
-  std::map<std::string, Transfer> pairs;
-  void Add(int src, int dst, int64_t bytes) {
-    if (src < 0 && dst < 0) h2h.Add(bytes);
-    else if (src < 0) h2d.Add(bytes);
-    else if (dst < 0) d2h.Add(bytes);
-    else d2d.Add(bytes);
-    if (src >= 0 || dst >= 0) pairs[DeviceName(src) + "->" + DeviceName(dst)].Add(bytes);
-  }
-};
 
 struct Session {
   std::mutex mu;
@@ -230,59 +213,25 @@ void OnEnd(const at::RecordFunction& fn, at::ObserverContext*) {
   op_stack.pop_back();
 }
 
-void Fold(const CopyTally& t, Ledger* ledger) {
-  ledger->host_to_device = t.h2d;
-  ledger->device_to_host = t.d2h;
-  ledger->device_to_device = t.d2d;
-  ledger->host_to_host = t.h2h;
-  ledger->device_pairs = t.pairs;
-}
-
-// `a` is the dispatcher's count, `b` the named second source's.
-void Compare(const char* what, const Transfer& a, const Transfer& b, const char* b_name, Ledger* ledger) {
+void Compare(const char* what, const Transfer& a, const char* a_name, const Transfer& b, const char* b_name,
+             Ledger* ledger) {
   if (a.bytes != b.bytes || a.count != b.count) {
-    ledger->disagreements.push_back(
-        std::string(what) + ": dispatcher " + std::to_string(a.bytes) + " B/" +
-        std::to_string(a.count) + " copies, " + b_name + " " + std::to_string(b.bytes) +
-        " B/" + std::to_string(b.count) + " copies");
+    ledger->disagreements.push_back(std::string(what) + ": " + a_name + " " + std::to_string(a.bytes) + " B/" +
+                                    std::to_string(a.count) + " copies, " + b_name + " " +
+                                    std::to_string(b.bytes) + " B/" + std::to_string(b.count) + " copies");
   }
 }
 
-// Cross-checks the dispatcher's three directions against another source.
-void CompareDirections(const CopyTally& dispatcher, const CopyTally& other, const char* name, Ledger* ledger) {
-  Compare("host_to_device", dispatcher.h2d, other.h2d, name, ledger);
-  Compare("device_to_host", dispatcher.d2h, other.d2h, name, ledger);
-  Compare("device_to_device", dispatcher.d2d, other.d2d, name, ledger);
-}
-
-nlohmann::ordered_json TransferJson(const Transfer& t) {
-  return {{"bytes", t.bytes}, {"count", t.count}};
+// Cross-checks two sources' counts of the three directions that involve a
+// device.
+void CompareDirections(const CopyTally& a, const char* a_name, const CopyTally& b, const char* b_name,
+                       Ledger* ledger) {
+  Compare("host_to_device", a.h2d, a_name, b.h2d, b_name, ledger);
+  Compare("device_to_host", a.d2h, a_name, b.d2h, b_name, ledger);
+  Compare("device_to_device", a.d2d, a_name, b.d2d, b_name, ledger);
 }
 
 }  // namespace
-
-std::string Ledger::ToJson() const {
-  nlohmann::ordered_json j;
-  j["host_to_device"] = TransferJson(host_to_device);
-  j["device_to_host"] = TransferJson(device_to_host);
-  j["device_to_device"] = TransferJson(device_to_device);
-  j["host_to_host"] = TransferJson(host_to_host);
-  j["device_pairs"] = nlohmann::ordered_json::object();
-  for (const auto& [k, v] : device_pairs) j["device_pairs"][k] = TransferJson(v);
-  j["by_op"] = nlohmann::ordered_json::object();
-  for (const auto& [k, v] : by_op) j["by_op"][k] = TransferJson(v);
-  j["memory"] = nlohmann::ordered_json::object();
-  for (const auto& [k, m] : memory) {
-    j["memory"][k] = {{"allocated_bytes", m.allocated_bytes},
-                      {"peak_bytes", m.peak_bytes},
-                      {"held_bytes", m.held_bytes}};
-  }
-  j["sources"] = sources;
-  j["disagreements"] = disagreements;
-  j["wall_seconds"] = wall_seconds;
-  j["checkpoint_bytes"] = checkpoint_bytes;
-  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-}
 
 Status RunGuarded(const std::function<void()>& body) {
   try {
@@ -332,6 +281,11 @@ Status RunRecorded(const std::function<void()>& body, Ledger* ledger) {
     }
   }
 #endif
+#if HARNESS_TORCH_HAS_CUDA
+  // The driver's own count of real GPU copies, where CUPTI can trace.
+  Status cupti_started(ErrorClass::kEnvNotRealized, "no CUDA device");
+  if (devices > 0 && !virtual_backend) cupti_started = cupti::ActivityTracer::Get().Start({.copies = true});
+#endif
   CountingCpuAllocator& host = CountingCpuAllocator::Installed();
   host.Start();
   active = &session;
@@ -354,16 +308,16 @@ Status RunRecorded(const std::function<void()>& body, Ledger* ledger) {
   const bool dispatcher_counts = !session.dispatcher_missed_inputs;
   ledger->sources.push_back(dispatcher_counts ? "dispatcher" : "dispatcher(ops only)");
   ledger->sources.push_back("cpu-allocator");
-  Fold(session.dispatcher, ledger);
+  ledger->SetCopies(session.dispatcher);
   ledger->by_op = session.by_op;
   if (virtual_backend) {
     env::SetVirtualCopyObserver(nullptr);
     ledger->sources.push_back("virtual");
     const CopyTally& v = session.virtual_copies;
     if (dispatcher_counts && session.dispatcher_saw_inputs) {
-      CompareDirections(session.dispatcher, v, "virtual", ledger);
+      CompareDirections(session.dispatcher, "dispatcher", v, "virtual", ledger);
     } else {
-      Fold(v, ledger);
+      ledger->SetCopies(v);
     }
     for (int d = 0; d < devices; ++d) {
       env::VirtualDeviceMemory m = env::VirtualCudaMemory(d);
@@ -378,12 +332,32 @@ Status RunRecorded(const std::function<void()>& body, Ledger* ledger) {
     ledger->sources.push_back("cuda-copy-kernel");
     const CopyTally& k = session.copy_kernel;
     if (dispatcher_counts && session.dispatcher_saw_inputs) {
-      CompareDirections(session.dispatcher, k, "cuda-copy-kernel", ledger);
+      CompareDirections(session.dispatcher, "dispatcher", k, "cuda-copy-kernel", ledger);
     }
     Transfer h2h = ledger->host_to_host;
-    Fold(k, ledger);
+    ledger->SetCopies(k);
     ledger->host_to_host = h2h;
     ledger->sources.push_back("cuda-caching-allocator");
+    if (cupti_started.ok()) {
+      // CUPTI writes a record once its copy has completed.
+      Status synced = RunGuarded([&] {
+        for (int d = 0; d < devices; ++d) torch::cuda::synchronize(d);
+      });
+      Result<cupti::DriverTally> driver = cupti::ActivityTracer::Get().Stop();
+      if (!synced.ok()) {
+        ledger->notes["cupti"] = "not compared: synchronising the devices failed: " + synced.message();
+      } else if (!driver.ok()) {
+        ledger->notes["cupti"] = "not compared: " + driver.status().message();
+      } else {
+        ledger->sources.push_back("cupti");
+        CompareDirections(k, "cuda-copy-kernel", CopyTally::FromDriver(*driver), "cupti", ledger);
+        if (driver->dropped_records > 0) {
+          ledger->notes["cupti"] = std::to_string(driver->dropped_records) + " records dropped: its counts are low";
+        }
+      }
+    } else {
+      ledger->notes["cupti"] = "not traced: " + cupti_started.message();
+    }
   }
   for (int d = 0; d < devices; ++d) {
     try {

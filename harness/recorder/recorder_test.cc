@@ -123,6 +123,10 @@ TEST(RecorderRealGpu, HostToDeviceCopyAndDevicePeak) {
   EXPECT_EQ(ledger.device_pairs["cpu->cuda:0"].bytes, 4 << 20);
   EXPECT_EQ(ledger.memory["cuda:0"].allocated_bytes, 4 << 20);
   EXPECT_EQ(ledger.memory["cuda:0"].held_bytes, 4 << 20);
+  // The driver's own count, through CUPTI, agrees with the copy kernel's.
+  EXPECT_NE(std::find(ledger.sources.begin(), ledger.sources.end(), "cupti"), ledger.sources.end())
+      << ledger.ToJson();
+  EXPECT_TRUE(ledger.disagreements.empty()) << ledger.ToJson();
 }
 
 }  // namespace

@@ -1,5 +1,9 @@
 #include "harness/runner/runner.h"
 
+#include <dirent.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdlib>
 #include <functional>
 
@@ -7,6 +11,7 @@
 
 #include "fixtures/fixture.h"
 #include "harness/env/virtual_cuda/virtual_cuda.h"
+#include "harness/recorder/cupti/injected.h"
 #include "harness/recorder/recorder.h"
 #include "harness/strategy/external.h"
 #include "harness/strategy/strategy.h"
@@ -60,15 +65,47 @@ std::string GenerateInWorker(const scenario::Case& c, const RunOptions& o) {
   return Dump(out);
 }
 
-// Worker 2 for an external strategy: the command runs in its own process
-// with the environment given through its variables; no ledger.
+// A fresh directory for the injected processes' reports, or "".
+std::string MakeTraceDir() {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/harness-cupti-XXXXXX";
+  return mkdtemp(pattern.data()) != nullptr ? pattern : "";
+}
+
+void RemoveTraceDir(const std::string& dir) {
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      std::string name = e->d_name;
+      if (name != "." && name != "..") unlink((dir + "/" + name).c_str());
+    }
+    closedir(d);
+  }
+  rmdir(dir.c_str());
+}
+
+// Worker 2 for an external strategy: the command runs in its own processes
+// with the environment given through its variables, traced by CUPTI
+// injection (recorder/cupti/injected.h) for its ledger.
 std::string ExternalInWorker(const scenario::Case& c, const RunOptions& o, const std::string& checkpoint,
                              const fixtures::Manifest& manifest) {
   json out;
   out["target"] = c.target;
   out["checkpoint_bytes"] = manifest.storage_bytes;
   std::string command = strategy::ExpandCommand(c.command, checkpoint, c.target, manifest.format);
-  strategy::ExternalResult r = strategy::RunExternalCommand(command, env::ProcessEnvironment(c.environment, o.host));
+  auto child_env = env::ProcessEnvironment(c.environment, o.host);
+  Result<std::string> injection = recorder::cupti::FindInjectionLibrary();
+  const std::string trace_dir = injection.ok() ? MakeTraceDir() : "";
+  if (!trace_dir.empty()) {
+    for (auto& kv : recorder::cupti::InjectionEnvironment(*injection, trace_dir)) child_env.push_back(kv);
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  strategy::ExternalResult r = strategy::RunExternalCommand(command, child_env);
+  auto t1 = std::chrono::steady_clock::now();
+  std::optional<recorder::cupti::InjectedTrace> trace;
+  if (!trace_dir.empty()) {
+    trace = recorder::cupti::ReadInjectedTrace(trace_dir);
+    RemoveTraceDir(trace_dir);
+  }
   out["command"] = command;
   out["command_output"] = r.raw_output;
   if (!r.skip.empty()) {
@@ -76,6 +113,16 @@ std::string ExternalInWorker(const scenario::Case& c, const RunOptions& o, const
     return Dump(out);
   }
   out["outcome"] = StatusJson(r.outcome);
+  if (!trace.has_value()) {
+    out["ledger_unavailable"] = injection.ok() ? "no directory for CUPTI's reports" : injection.status().message();
+  } else if (!trace->measured) {
+    out["ledger_unavailable"] = "CUPTI injection: " + trace->why;
+  } else {
+    recorder::Ledger ledger = recorder::LedgerFromInjectedTally(trace->tally, trace->note);
+    ledger.checkpoint_bytes = manifest.storage_bytes;
+    ledger.wall_seconds = std::chrono::duration<double>(t1 - t0).count();  // the whole command
+    out["ledger"] = json::parse(ledger.ToJson());
+  }
   if (!r.outcome.ok()) return Dump(out);
   out["placement"] = r.placement;
   std::vector<std::string> problems;
@@ -149,7 +196,9 @@ void ParseMeasured(const json& j, verdict::Measured* m) {
       m->transfer_bytes[d] = l.at(d).at("bytes").get<int64_t>();
     }
     for (const auto& [dev, mem] : l.at("memory").items()) m->peak_bytes[dev] = mem.at("peak_bytes").get<int64_t>();
+    for (const auto& field : l.value("unmeasured", json::array())) m->unmeasured.insert(field.get<std::string>());
   }
+  m->ledger_unavailable = j.value("ledger_unavailable", "");
 }
 
 }  // namespace
@@ -238,6 +287,7 @@ std::string CaseReport::ToJson() const {
     if (measured.integrity) j["integrity"] = StatusJson(*measured.integrity);
     j["checkpoint_bytes"] = measured.checkpoint_bytes;
     if (!measured.ledger_json.empty()) j["ledger"] = json::parse(measured.ledger_json);
+    if (!measured.ledger_unavailable.empty()) j["ledger_unavailable"] = measured.ledger_unavailable;
   }
   if (!command_output.empty()) j["command_output"] = command_output;
   if (!worker_output.empty()) j["worker_output"] = worker_output;

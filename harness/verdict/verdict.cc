@@ -62,7 +62,8 @@ Verdict Judge(const Expectation& expect, const Measured& m) {
       else if (!m.integrity->ok()) reasons.push_back(m.integrity->message());
     }
     if (!m.has_ledger && (!expect.transfers.empty() || !expect.peak.empty())) {
-      reasons.push_back("transfers/peak: not measured for this strategy (no ledger)");
+      reasons.push_back("transfers/peak: not measured for this strategy (no ledger" +
+                        (m.ledger_unavailable.empty() ? std::string() : ": " + m.ledger_unavailable) + ")");
     }
     for (const auto& [direction, bound] : m.has_ledger ? expect.transfers : decltype(expect.transfers){}) {
       auto it = m.transfer_bytes.find(direction);
@@ -73,6 +74,10 @@ Verdict Judge(const Expectation& expect, const Measured& m) {
       }
     }
     for (const auto& [device, bound] : m.has_ledger ? expect.peak : decltype(expect.peak){}) {
+      if (m.unmeasured.count("memory." + device) != 0) {
+        reasons.push_back("peak." + device + ": not measured by this ledger's sources");
+        continue;
+      }
       auto it = m.peak_bytes.find(device);
       int64_t bytes = it == m.peak_bytes.end() ? 0 : it->second;
       if (!bound.Holds(bytes, m.checkpoint_bytes)) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,9 @@ struct Measured {
   std::map<std::string, int64_t> peak_bytes;      // device -> bytes
   int64_t checkpoint_bytes = 0;
   bool has_ledger = false;   // false for loaders the recorder cannot see
+  std::string ledger_unavailable;   // why, when there is no ledger
+  std::set<std::string> unmeasured; // ledger fields its sources could not
+                                    // see ("memory.cpu"); see ledger.h
   std::string ledger_json;
 };
 

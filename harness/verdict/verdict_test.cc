@@ -55,6 +55,30 @@ TEST(Judge, BoundsWithoutALedgerFailAsNotMeasured) {
   EXPECT_EQ(v.reasons[0], "transfers/peak: not measured for this strategy (no ledger)");
 }
 
+TEST(Judge, NoLedgerSaysWhy) {
+  Expectation e;
+  e.peak["cuda:0"] = *ByteBound::Parse("~1.0x");
+  Measured m = OkLoad();
+  m.has_ledger = false;
+  m.ledger_unavailable = "CUPTI injection: process 7 (/usr/bin/python3) ended without reporting";
+  Verdict v = Judge(e, m);
+  EXPECT_EQ(v.reasons.at(0),
+            "transfers/peak: not measured for this strategy (no ledger: CUPTI injection: process 7 "
+            "(/usr/bin/python3) ended without reporting)");
+}
+
+TEST(Judge, PeakOnAnUnmeasuredDeviceIsNotJudgedAgainstZero) {
+  Expectation e;
+  e.peak["cpu"] = *ByteBound::Parse("0");
+  e.peak["cuda:0"] = *ByteBound::Parse("0");
+  Measured m = OkLoad();
+  m.unmeasured = {"memory.cpu"};
+  Verdict v = Judge(e, m);
+  EXPECT_EQ(v.outcome, Outcome::kFail);
+  ASSERT_EQ(v.reasons.size(), 1u);
+  EXPECT_EQ(v.reasons[0], "peak.cpu: not measured by this ledger's sources");
+}
+
 TEST(Judge, WrongErrorClassFails) {
   Expectation e;
   e.outcome = ErrorClass::kInvalidDeviceOrdinal;

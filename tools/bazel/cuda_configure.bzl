@@ -3,9 +3,10 @@
 Targets:
   @cuda//:headers   cuda.h, cuda_runtime_api.h and CUPTI's headers.
   @cuda//:cudart    the CUDA runtime (shared).
-  @cuda//:cupti     CUPTI (shared).
-  @cuda//:toolkit_info  cuda_toolkit_info.h: HARNESS_CUDA_TOOLKIT_FOUND and
-                    HARNESS_CUDA_TOOLKIT_VERSION (e.g. 13000).
+  @cuda//:toolkit_info  cuda_toolkit_info.h: HARNESS_CUDA_TOOLKIT_FOUND,
+                    HARNESS_CUDA_TOOLKIT_VERSION (e.g. 13000),
+                    HARNESS_CUDA_HAS_CUPTI (CUPTI's headers exist) and
+                    HARNESS_CUDA_CUPTI_LIBRARY (its library's path, or "").
 Without a toolkit the library targets are empty and the header says so, so
 the rest of the build still works on machines without CUDA.
 """
@@ -20,7 +21,8 @@ def _cuda_configure_impl(rctx):
     root = rctx.os.environ.get("CUDA_HOME", "/usr/local/cuda")
     found = rctx.path(root + "/include/cuda.h").exists
     version = "0"
-    linkopts_cudart, linkopts_cupti = [], []
+    linkopts_cudart = []
+    has_cupti_headers, cupti_library = False, ""
     if found:
         rctx.symlink(root + "/include", "include")
         for line in rctx.read(root + "/include/cuda.h").split("\n"):
@@ -30,11 +32,14 @@ def _cuda_configure_impl(rctx):
         cupti_inc = _first_existing(rctx, [root + "/extras/CUPTI/include"])
         if cupti_inc:
             rctx.symlink(cupti_inc, "cupti_include")
-        cupti_lib = _first_existing(rctx, [root + "/extras/CUPTI/lib64/libcupti.so", libdir + "/libcupti.so"])
+        cupti_lib = _first_existing(rctx, [root + "/extras/CUPTI/lib64/libcupti.so"] + [
+            d + "/libcupti.so"
+            for d in [root + "/lib64", root + "/lib", root + "/targets/x86_64-linux/lib"]
+        ])
         linkopts_cudart = ["-L" + libdir, "-Wl,-rpath," + libdir, "-lcudart"]
+        has_cupti_headers = bool(cupti_inc) or rctx.path(root + "/include/cupti_activity.h").exists
         if cupti_lib:
-            cupti_dir = cupti_lib[:cupti_lib.rfind("/")]
-            linkopts_cupti = ["-L" + cupti_dir, "-Wl,-rpath," + cupti_dir, "-lcupti"]
+            cupti_library = str(rctx.path(cupti_lib).realpath)
     else:
         rctx.file("include/.none", "")
     rctx.file("cuda_toolkit_info.h", "\n".join([
@@ -43,11 +48,14 @@ def _cuda_configure_impl(rctx):
         "#define HARNESS_CUDA_TOOLKIT_INFO_H_",
         "#define HARNESS_CUDA_TOOLKIT_FOUND %d" % (1 if found else 0),
         "#define HARNESS_CUDA_TOOLKIT_VERSION %s" % version,
-        "#define HARNESS_CUDA_HAS_CUPTI %d" % (1 if linkopts_cupti else 0),
+        "// CUPTI's headers were found; the harness loads the library at run time.",
+        "#define HARNESS_CUDA_HAS_CUPTI %d" % (1 if has_cupti_headers else 0),
+        "// The CUPTI library found with the toolkit: a last resort at run time.",
+        '#define HARNESS_CUDA_CUPTI_LIBRARY "%s"' % cupti_library,
         "#endif  // HARNESS_CUDA_TOOLKIT_INFO_H_",
         "",
     ]))
-    rctx.file("defs.bzl", "CUDA_TOOLKIT_FOUND = %s\nCUDA_HAS_CUPTI = %s\n" % (found, bool(linkopts_cupti)))
+    rctx.file("defs.bzl", "CUDA_TOOLKIT_FOUND = %s\nCUDA_HAS_CUPTI = %s\n" % (found, has_cupti_headers))
     rctx.file("BUILD", "\n".join([
         'load("@rules_cc//cc:defs.bzl", "cc_library")',
         'package(default_visibility = ["//visibility:public"])',
@@ -58,7 +66,6 @@ def _cuda_configure_impl(rctx):
         '    includes = ["include", "cupti_include"],',
         ")",
         'cc_library(name = "cudart", linkopts = %r, deps = [":headers"])' % linkopts_cudart,
-        'cc_library(name = "cupti", linkopts = %r, deps = [":headers"])' % linkopts_cupti,
         'cc_library(name = "toolkit_info", hdrs = ["cuda_toolkit_info.h"], include_prefix = "cuda_toolkit")',
         "",
     ]))

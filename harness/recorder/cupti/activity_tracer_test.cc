@@ -1,0 +1,107 @@
+// The in-process tracer against the real CUPTI library. CUPTI's state is per
+// process, so every case runs in a forked child.
+//
+// On a host without an NVIDIA driver (this project's CI) CUPTI 13.0 loads but
+// cannot trace: cuptiActivityEnable returns CUPTI_ERROR_UNKNOWN (999). On a
+// GPU host the tracer sees real driver-API copies.
+#include "harness/recorder/cupti/activity_tracer.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "harness/env/driver_fault/test_child.h"
+#include "harness/recorder/cupti/cupti_library.h"
+#include "harness/recorder/cupti/test_support.h"
+
+namespace harness::recorder::cupti {
+namespace {
+
+using ::harness::env::testing::ChildResult;
+using ::harness::env::testing::Field;
+using ::harness::env::testing::HostHasNvidiaDriver;
+using ::harness::env::testing::RunInFork;
+using ::testing::HasSubstr;
+
+std::string StatusFields(const Status& s) {
+  return Field("class", std::string(ErrorClassName(s.error_class()))) + Field("message", s.message());
+}
+
+TEST(CuptiLibraryTest, TheToolkitsCuptiLoads) {
+  if (!kBuiltWithCupti || std::string(HARNESS_CUDA_CUPTI_LIBRARY).empty()) {
+    GTEST_SKIP() << "no CUPTI found with the toolkit at build time";
+  }
+  ChildResult r = RunInFork([] {
+    Result<const CuptiLibrary*> lib = LoadCupti();
+    return StatusFields(lib.status()) + Field("path", lib.ok() ? (*lib)->path : "");
+  });
+  EXPECT_EQ(r.fields["class"], "ok") << r.fields["message"];
+  EXPECT_THAT(r.fields["path"], HasSubstr("libcupti.so"));
+}
+
+TEST(CuptiLibraryTest, ExplicitPathThatIsMissingSaysSo) {
+  ChildResult r = RunInFork([] {
+    setenv("HARNESS_CUPTI_LIBRARY", "/nonexistent/libcupti.so", 1);
+    return StatusFields(LoadCupti().status());
+  });
+  EXPECT_EQ(r.fields["class"], "env-not-realized");
+  if (kBuiltWithCupti) EXPECT_THAT(r.fields["message"], HasSubstr("/nonexistent/libcupti.so"));
+}
+
+TEST(CuptiLibraryTest, ALibraryThatIsNotCuptiIsRefusedByName) {
+  if (!kBuiltWithCupti) GTEST_SKIP() << "built without CUPTI headers";
+  ChildResult r = RunInFork([] {
+    setenv("HARNESS_CUPTI_LIBRARY", "libm.so.6", 1);
+    return StatusFields(LoadCupti().status());
+  });
+  EXPECT_EQ(r.fields["class"], "env-not-realized");
+  EXPECT_THAT(r.fields["message"], HasSubstr("libm.so.6 is not a usable CUPTI (missing cuptiActivityEnable"));
+}
+
+TEST(ActivityTracerTest, StopWithoutStartIsAnInternalError) {
+  ChildResult r = RunInFork([] { return StatusFields(ActivityTracer::Get().Stop().status()); });
+  EXPECT_EQ(r.fields["class"], kBuiltWithCupti ? "internal" : "env-not-realized");
+}
+
+TEST(ActivityTracerTest, WithoutADriverStartSaysWhatCuptiSaid) {
+  if (HostHasNvidiaDriver()) GTEST_SKIP() << "this host has an NVIDIA driver";
+  if (!kBuiltWithCupti) GTEST_SKIP() << "built without CUPTI headers";
+  ChildResult r = RunInFork([] {
+    Status s = ActivityTracer::Get().Start({});
+    return StatusFields(s) + Field("started", ActivityTracer::Get().started() ? "1" : "0");
+  });
+  EXPECT_EQ(r.fields["class"], "env-not-realized");
+  EXPECT_THAT(r.fields["message"], HasSubstr("CUPTI_ERROR"));
+  EXPECT_EQ(r.fields["started"], "0");
+}
+
+TEST(ActivityTracerTest, OnAGpuCountsRealDriverCopiesByDirection) {
+  if (!HostHasNvidiaDriver()) GTEST_SKIP() << "no NVIDIA driver on this host";
+  constexpr int64_t kBytes = 1 << 20;
+  ChildResult r = RunInFork([] {
+    ActivityTracer& tracer = ActivityTracer::Get();
+    Status started = tracer.Start({.copies = true, .device_memory = true});
+    if (!started.ok()) return StatusFields(started);
+    std::string copy_error = ::harness::recorder::cupti::testing::CopyThroughDriver(kBytes);
+    Result<DriverTally> t = tracer.Stop();
+    if (!t.ok()) return StatusFields(t.status());
+    auto bytes = [&](int src, int dst) {
+      auto it = t->copies.find({src, dst});
+      return std::to_string(it == t->copies.end() ? 0 : it->second.bytes);
+    };
+    auto allocated = t->device_memory.count(0) ? t->device_memory.at(0).allocated_bytes : 0;
+    return StatusFields(OkStatus()) + Field("copy_error", copy_error) + Field("h2d", bytes(kHost, 0)) +
+           Field("d2h", bytes(0, kHost)) + Field("allocated", std::to_string(allocated)) +
+           Field("dropped", std::to_string(t->dropped_records));
+  });
+  ASSERT_EQ(r.fields["class"], "ok") << r.fields["message"];
+  ASSERT_EQ(r.fields["copy_error"], "");
+  EXPECT_EQ(r.fields["h2d"], std::to_string(kBytes));
+  EXPECT_EQ(r.fields["d2h"], std::to_string(kBytes));
+  EXPECT_GE(std::stoll(r.fields["allocated"]), kBytes);
+  EXPECT_EQ(r.fields["dropped"], "0");
+}
+
+}  // namespace
+}  // namespace harness::recorder::cupti

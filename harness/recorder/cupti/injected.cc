@@ -1,0 +1,136 @@
+#include "harness/recorder/cupti/injected.h"
+
+#include <dirent.h>
+#include <limits.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include "tools/cpp/runfiles/runfiles.h"
+
+namespace harness::recorder::cupti {
+namespace {
+
+using bazel::tools::cpp::runfiles::Runfiles;
+
+constexpr char kLibraryName[] = "libharness_cupti_injection.so";
+constexpr char kRunfilesPath[] = "ckpt_harness/harness/recorder/cupti/libharness_cupti_injection.so";
+
+bool IsFile(const std::string& path) { return !path.empty() && access(path.c_str(), R_OK) == 0; }
+
+std::string Absolute(const std::string& path) {
+  char resolved[PATH_MAX];
+  return realpath(path.c_str(), resolved) != nullptr ? resolved : path;
+}
+
+std::string SelfExe() {
+  char buf[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+Result<std::string> FindInjectionLibrary() {
+  if (const char* from_env = std::getenv("HARNESS_CUPTI_INJECTION"); from_env && *from_env) {
+    if (IsFile(from_env)) return Absolute(from_env);
+    return Status(ErrorClass::kEnvNotRealized,
+                  std::string("CUPTI injection library not found at $HARNESS_CUPTI_INJECTION=") + from_env);
+  }
+  std::string tried;
+  std::string error;
+  std::unique_ptr<Runfiles> runfiles(Runfiles::Create(SelfExe(), &error));
+  if (runfiles != nullptr) {
+    std::string path = runfiles->Rlocation(kRunfilesPath);
+    if (IsFile(path)) return Absolute(path);
+    tried += " runfiles:" + std::string(kRunfilesPath);
+  }
+  std::string exe = SelfExe();
+  std::string beside = exe.substr(0, exe.rfind('/') + 1) + kLibraryName;
+  if (IsFile(beside)) return Absolute(beside);
+  tried += " " + beside;
+  return Status(ErrorClass::kEnvNotRealized,
+                "CUPTI injection library not found (set $HARNESS_CUPTI_INJECTION); tried" + tried);
+}
+
+std::vector<std::pair<std::string, std::string>> InjectionEnvironment(const std::string& library,
+                                                                      const std::string& output_dir) {
+  const char* preload = std::getenv("LD_PRELOAD");
+  std::string preloads = library + (preload != nullptr && *preload ? " " + std::string(preload) : "");
+  return {{"LD_PRELOAD", preloads}, {"CUDA_INJECTION64_PATH", library}, {"HARNESS_CUPTI_OUTPUT_DIR", output_dir}};
+}
+
+InjectedTrace ReadInjectedTrace(const std::string& output_dir) {
+  InjectedTrace trace;
+  std::set<std::string> started, reported;
+  if (DIR* d = opendir(output_dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      std::string name = e->d_name;
+      auto ends = [&](const std::string& suffix) {
+        return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+      };
+      if (ends(".started")) started.insert(name.substr(0, name.size() - 8));
+      if (ends(".json")) reported.insert(name.substr(0, name.size() - 5));
+    }
+    closedir(d);
+  }
+  if (started.empty() && reported.empty()) {
+    trace.why = "no process of the command reported (the injection library was not loaded: "
+                "LD_PRELOAD dropped, or a statically linked loader)";
+    return trace;
+  }
+  std::vector<std::string> problems;
+  for (const std::string& pid : started) {
+    if (reported.count(pid) == 0) {
+      std::string program = ReadFile(output_dir + "/" + pid + ".started");
+      while (!program.empty() && program.back() == '\n') program.pop_back();
+      problems.push_back("process " + pid + " (" + program + ") ended without reporting (killed or crashed)");
+    }
+  }
+  bool any_gpu = false;
+  for (const std::string& pid : reported) {
+    Result<ProcessReport> r = ProcessReport::FromJson(ReadFile(output_dir + "/" + pid + ".json"));
+    if (!r.ok()) {
+      problems.push_back("process " + pid + ": " + r.status().message());
+      continue;
+    }
+    const ProcessReport& p = *r;
+    if (p.cuda_usable) {
+      any_gpu = true;
+      if (!p.injected) {
+        problems.push_back("process " + pid + " (" + p.program +
+                           ") used CUDA but the driver never called the injection library "
+                           "(CUDA_INJECTION64_PATH ignored or removed)");
+      } else if (p.cupti != "ok") {
+        problems.push_back("process " + pid + " (" + p.program + "): CUPTI could not trace: " + p.cupti);
+      }
+    }
+    if (p.tally.dropped_records > 0) {
+      problems.push_back("process " + pid + ": CUPTI dropped " + std::to_string(p.tally.dropped_records) +
+                         " records (buffers full): its counts are low");
+    }
+    if (p.injected && p.cupti == "ok") trace.tally.Merge(p.tally);
+    trace.processes.push_back(p);
+  }
+  if (!problems.empty()) {
+    trace.why = problems.front();
+    for (size_t i = 1; i < problems.size(); ++i) trace.why += "; " + problems[i];
+    return trace;
+  }
+  trace.measured = true;
+  if (!any_gpu) trace.note = "no process of the command had a usable GPU: no device transfers";
+  return trace;
+}
+
+}  // namespace harness::recorder::cupti

@@ -1,0 +1,207 @@
+// libharness_cupti_injection.so in real processes: this test binary started
+// afresh with the injection environment (LD_PRELOAD, CUDA_INJECTION64_PATH,
+// HARNESS_CUPTI_OUTPUT_DIR) runs a probe, and ReadInjectedTrace judges what
+// the processes reported. Drivers: none (this project's CI), the driver-fault
+// stand-in, a fake working driver (testdata/fake_driver.cc) that does or does
+// not honour CUDA_INJECTION64_PATH, and on GPU hosts the real one.
+#include <dlfcn.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include "harness/env/driver_fault/driver_fault.h"
+#include "harness/env/driver_fault/test_child.h"
+#include "harness/recorder/cupti/injected.h"
+#include "harness/recorder/cupti/test_support.h"
+#include "tools/cpp/runfiles/runfiles.h"
+
+namespace harness::recorder::cupti {
+namespace {
+
+using ::harness::env::testing::ChildResult;
+using ::harness::env::testing::HostHasNvidiaDriver;
+using ::harness::env::testing::RunSelf;
+using ::testing::HasSubstr;
+
+constexpr char kProbeFlag[] = "--injection-probe";
+constexpr int64_t kCopyBytes = 1 << 20;
+
+// What a probe process does, by name.
+int Probe(const std::string& mode) {
+  if (mode == "idle") return 0;
+  if (mode == "hard-exit") _exit(0);
+  if (mode == "killed") raise(SIGKILL);
+  if (mode == "cuinit") {
+    void* cuda = dlopen("libcuda.so.1", RTLD_NOW);
+    if (cuda == nullptr) return 0;  // no driver: nothing to initialise
+    auto init = reinterpret_cast<int (*)(unsigned)>(dlsym(cuda, "cuInit"));
+    std::printf("cuInit=%d\n", init != nullptr ? init(0) : -1);
+    return 0;
+  }
+  if (mode == "driver-as-cuinit-would") {  // what the driver does in cuInit
+    auto init = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "InitializeInjection"));
+    return init != nullptr && init() == 1 ? 0 : 1;
+  }
+  if (mode == "copy") {
+    std::string error = ::harness::recorder::cupti::testing::CopyThroughDriver(kCopyBytes);
+    std::printf("copy_error=%s\n", error.c_str());
+    return error.empty() ? 0 : 1;
+  }
+  return 2;
+}
+
+std::string Runfile(const std::string& path) {
+  std::string error;
+  std::unique_ptr<bazel::tools::cpp::runfiles::Runfiles> runfiles(
+      bazel::tools::cpp::runfiles::Runfiles::CreateForTest(&error));
+  return runfiles ? runfiles->Rlocation("ckpt_harness/" + path) : "";
+}
+
+std::string Dir(const std::string& file) { return file.substr(0, file.rfind('/')); }
+
+class InjectionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Result<std::string> lib = FindInjectionLibrary();
+    ASSERT_TRUE(lib.ok()) << lib.status().ToString();
+    library_ = *lib;
+    char pattern[] = "/tmp/cupti-injection-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
+
+  // Runs the probe `mode` under the injection environment plus `extra`.
+  ChildResult Run(const std::string& mode, std::vector<std::pair<std::string, std::string>> extra = {}) {
+    auto env = InjectionEnvironment(library_, dir_);
+    env.insert(env.end(), extra.begin(), extra.end());
+    return RunSelf({kProbeFlag, mode}, env);
+  }
+  // The fake working driver's directory, for LD_LIBRARY_PATH.
+  std::string FakeDriverDir() { return Dir(Runfile("harness/recorder/cupti/testdata/libcuda.so.1")); }
+
+  std::string library_;
+  std::string dir_;
+};
+
+TEST_F(InjectionTest, AProcessWithoutAGpuIsMeasuredAndMovedNothing) {
+  if (HostHasNvidiaDriver()) GTEST_SKIP() << "this host has an NVIDIA driver";
+  ChildResult r = Run("cuinit");
+  ASSERT_EQ(r.exit_code, 0) << r.raw;
+  InjectedTrace t = ReadInjectedTrace(dir_);
+  ASSERT_TRUE(t.measured) << t.why;
+  EXPECT_THAT(t.note, HasSubstr("no process of the command had a usable GPU"));
+  ASSERT_EQ(t.processes.size(), 1u);
+  EXPECT_FALSE(t.processes[0].injected);
+  EXPECT_FALSE(t.processes[0].cuda_usable);
+  EXPECT_TRUE(t.tally.Empty());
+}
+
+TEST_F(InjectionTest, UnderTheDriverFaultStandInNothingIsUsable) {
+  Result<std::string> stand_in = env::FindDriverFaultStandIn("");
+  ASSERT_TRUE(stand_in.ok()) << stand_in.status().ToString();
+  ChildResult r = Run("cuinit", {{"LD_LIBRARY_PATH", Dir(*stand_in)}, {"HARNESS_CUDA_FAULT", "no-device"}});
+  EXPECT_THAT(r.raw, HasSubstr("cuInit=100"));  // CUDA_ERROR_NO_DEVICE
+  InjectedTrace t = ReadInjectedTrace(dir_);
+  ASSERT_TRUE(t.measured) << t.why;
+  EXPECT_FALSE(t.processes.at(0).cuda_usable);
+}
+
+TEST_F(InjectionTest, EveryProcessOfAShellCommandReports) {
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  ASSERT_GT(n, 0);
+  std::string command;
+  for (const auto& [name, value] : InjectionEnvironment(library_, dir_)) command += name + "='" + value + "' ";
+  command += "sh -c '\"$0\" " + std::string(kProbeFlag) + " idle; \"$0\" " + kProbeFlag + " idle' " +
+             std::string(exe, static_cast<size_t>(n));
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  InjectedTrace t = ReadInjectedTrace(dir_);
+  EXPECT_TRUE(t.measured) << t.why;
+  EXPECT_GE(t.processes.size(), 2u);  // both probes, and the shell unless it exec'd the last
+}
+
+TEST_F(InjectionTest, AProcessLeavingThrough_exitStillReports) {
+  ChildResult r = Run("hard-exit");
+  ASSERT_EQ(r.exit_code, 0);
+  InjectedTrace t = ReadInjectedTrace(dir_);
+  EXPECT_TRUE(t.measured) << t.why;
+  EXPECT_EQ(t.processes.size(), 1u);
+}
+
+TEST_F(InjectionTest, AKilledProcessLeavesTheLoadUnmeasured) {
+  ChildResult r = Run("killed");
+  ASSERT_EQ(r.signal, SIGKILL);
+  InjectedTrace t = ReadInjectedTrace(dir_);
+  EXPECT_FALSE(t.measured);
+  EXPECT_THAT(t.why, HasSubstr("ended without reporting (killed or crashed)"));
+}
+
+TEST_F(InjectionTest, NoReportsAtAllIsUnmeasured) {
+  InjectedTrace t = ReadInjectedTrace(dir_);
+  EXPECT_FALSE(t.measured);
+  EXPECT_THAT(t.why, HasSubstr("no process of the command reported"));
+}
+
+TEST_F(InjectionTest, AMalformedReportIsUnmeasured) {
+  std::ofstream(dir_ + "/77.json") << "{\"pid\": 77, \"truncated";
+  InjectedTrace t = ReadInjectedTrace(dir_);
+  EXPECT_FALSE(t.measured);
+  EXPECT_THAT(t.why, HasSubstr("process 77: CUPTI process report is not a JSON object"));
+}
+
+TEST_F(InjectionTest, ADriverThatIgnoresTheInjectionLeavesTheLoadUnmeasured) {
+  ChildResult r = Run("cuinit", {{"LD_LIBRARY_PATH", FakeDriverDir()}});
+  EXPECT_THAT(r.raw, HasSubstr("cuInit=0"));
+  InjectedTrace t = ReadInjectedTrace(dir_);
+  EXPECT_FALSE(t.measured);
+  EXPECT_THAT(t.why, HasSubstr("used CUDA but the driver never called the injection library"));
+}
+
+TEST_F(InjectionTest, InjectedButUntraceableIsUnmeasuredWithCuptisReason) {
+  // The fake driver calls InitializeInjection as the real one does; CUPTI
+  // then cannot work with a driver that is not NVIDIA's.
+  ChildResult r = Run("cuinit", {{"LD_LIBRARY_PATH", FakeDriverDir()}, {"FAKE_DRIVER_INJECTS", "1"}});
+  EXPECT_THAT(r.raw, HasSubstr("cuInit=0"));
+  InjectedTrace t = ReadInjectedTrace(dir_);
+  ASSERT_FALSE(t.measured);
+  ASSERT_EQ(t.processes.size(), 1u);
+  EXPECT_TRUE(t.processes[0].injected);
+  EXPECT_THAT(t.why, HasSubstr("CUPTI could not trace: "));
+}
+
+TEST_F(InjectionTest, OnlyInitializeInjectionIsExported) {
+  void* lib = dlopen(library_.c_str(), RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(lib, nullptr) << dlerror();
+  EXPECT_NE(dlsym(lib, "InitializeInjection"), nullptr);
+  EXPECT_EQ(dlsym(lib, "_ZN7harness8recorder5cupti14ActivityTracer3GetEv"), nullptr);
+}
+
+TEST_F(InjectionTest, OnAGpuTheCopiesOfAnotherProcessAreCounted) {
+  if (!HostHasNvidiaDriver()) GTEST_SKIP() << "no NVIDIA driver on this host";
+  ChildResult r = Run("copy");
+  ASSERT_EQ(r.exit_code, 0) << r.raw;
+  InjectedTrace t = ReadInjectedTrace(dir_);
+  ASSERT_TRUE(t.measured) << t.why;
+  EXPECT_EQ(t.tally.copies.at({kHost, 0}).bytes, kCopyBytes);
+  EXPECT_EQ(t.tally.copies.at({0, kHost}).bytes, kCopyBytes);
+  EXPECT_GE(t.tally.device_memory.at(0).allocated_bytes, kCopyBytes);
+}
+
+}  // namespace
+}  // namespace harness::recorder::cupti
+
+int main(int argc, char** argv) {
+  if (argc == 3 && std::strcmp(argv[1], harness::recorder::cupti::kProbeFlag) == 0) {
+    return harness::recorder::cupti::Probe(argv[2]);
+  }
+  ::testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}
