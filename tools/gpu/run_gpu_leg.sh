@@ -8,6 +8,9 @@ mkdir -p "$out" "$work/logs"
 torch_lib=$(python3 -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')
 export LD_LIBRARY_PATH="$torch_lib:$PWD/.gpu/lib:${LD_LIBRARY_PATH:-}"
 export HARNESS_PYTHON=python3 HARNESS_CACHE_DIR="$work/cache"
+# Found beside the binaries otherwise; explicit here for the record.
+export HARNESS_CUPTI_INJECTION="$PWD/.gpu/bin/libharness_cupti_injection.so"
+export HARNESS_DRIVER_FAULT_LIB="$PWD/.gpu/stand_in/libcuda.so.1"
 {
   date -u
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
@@ -15,14 +18,17 @@ export HARNESS_PYTHON=python3 HARNESS_CACHE_DIR="$work/cache"
 } >"$work/logs/host.txt" 2>&1
 # GPU_QUICK=1: only the recorder test and the scenarios in GPU_SCENARIOS.
 if [ -n "${GPU_QUICK:-}" ]; then
-  TEST_TMPDIR=$(mktemp -d) .gpu/bin/recorder_test >"$work/logs/recorder_test.log" 2>&1
-  echo "recorder_test rc=$?" >>"$work/logs/tests.txt"
+  for name in recorder_test activity_tracer_test injection_test; do
+    TEST_TMPDIR=$(mktemp -d) timeout 300 ".gpu/bin/$name" >"$work/logs/$name.log" 2>&1
+    echo "$name rc=$?" >>"$work/logs/tests.txt"
+  done
   .gpu/bin/replay ${GPU_SCENARIOS:-scenarios} --backend real --report-dir "$work/replay" >"$work/logs/replay.txt" 2>&1
   echo "replay rc=$?" >>"$work/logs/tests.txt"
   .gpu/bin/replay --claims --backend real --report-dir "$work/claims" >"$work/logs/claims.txt" 2>&1
   echo "claims rc=$?" >>"$work/logs/tests.txt"
   tar -C "$work" -czf "$out/gpu.tgz" logs replay claims
-  cat "$work/logs/tests.txt"; tail -n 30 "$work/logs/replay.txt"; grep -E "OK|FAILED|Failure|Which" "$work/logs/recorder_test.log"
+  cat "$work/logs/tests.txt"; tail -n 30 "$work/logs/replay.txt"
+  grep -hE "OK|FAILED|Failure|Which|Skipped" "$work/logs/"*_test.log
   exit 0
 fi
 for t in .gpu/bin/*_test; do
