@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -295,11 +296,15 @@ std::vector<std::string> FindScenarioFiles(const std::vector<std::string>& paths
   return files;
 }
 
-Result<std::vector<Case>> ParseScenario(const std::string& text, const std::string& path,
-                                        const std::vector<std::string>* known_strategies) {
+namespace {
+
+// Parses `text` as YAML and hands the root to `parse`; every failure, the
+// parser's own or yaml-cpp's, becomes kInvalidScenario at path:line:column.
+template <typename T>
+Result<T> ParseYaml(const std::string& text, const std::string& path,
+                    const std::function<T(const YAML::Node&)>& parse) {
   try {
-    YAML::Node root = YAML::Load(text);
-    return Parser(path, known_strategies).File(root);
+    return parse(YAML::Load(text));
   } catch (const ParseError& e) {
     return Status(ErrorClass::kInvalidScenario, e.message);
   } catch (const YAML::Exception& e) {
@@ -308,19 +313,21 @@ Result<std::vector<Case>> ParseScenario(const std::string& text, const std::stri
   }
 }
 
+}  // namespace
+
+Result<std::vector<Case>> ParseScenario(const std::string& text, const std::string& path,
+                                        const std::vector<std::string>* known_strategies) {
+  return ParseYaml<std::vector<Case>>(
+      text, path, [&](const YAML::Node& root) { return Parser(path, known_strategies).File(root); });
+}
+
 Result<fixtures::FixtureSpec> LoadFixtureSpecFile(const std::string& path) {
   std::ifstream in(path);
   if (!in) return Status(ErrorClass::kIoError, path + ": cannot open");
   std::stringstream s;
   s << in.rdbuf();
-  try {
-    return Parser(path, nullptr).Fixture(YAML::Load(s.str()));
-  } catch (const ParseError& e) {
-    return Status(ErrorClass::kInvalidScenario, e.message);
-  } catch (const YAML::Exception& e) {
-    return Status(ErrorClass::kInvalidScenario,
-                  path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) + ": " + e.msg);
-  }
+  return ParseYaml<fixtures::FixtureSpec>(
+      s.str(), path, [&](const YAML::Node& root) { return Parser(path, nullptr).Fixture(root); });
 }
 
 Result<std::vector<Case>> LoadScenarioFile(const std::string& path,

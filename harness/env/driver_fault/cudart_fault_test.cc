@@ -19,6 +19,7 @@
 #include <string>
 
 #include "harness/env/driver_fault/driver_fault.h"
+#include "harness/env/driver_fault/fault_probe.h"
 #include "harness/env/driver_fault/test_child.h"
 
 namespace harness::env {
@@ -67,47 +68,23 @@ void ExpectRuntimeSays(const ChildResult& r, cudaError_t count_error,
   EXPECT_EQ(f["driver_version"], std::to_string(driver_version)) << r.raw;
 }
 
-class CudartFault : public ::testing::TestWithParam<Expected> {
- protected:
-  void SetUp() override {
-    if (HostHasNvidiaDriver()) {
-      GTEST_SKIP() << "host has an NVIDIA driver (/dev/nvidiactl)";
-    }
-    Result<std::string> path = FindDriverFaultStandIn("");
-    ASSERT_TRUE(path.ok()) << path.status().ToString();
-    stand_in_ = path.value();
-  }
-  std::string stand_in_;
-};
+class CudartFault : public testing::StandInTest<Expected> {};
 
 TEST_P(CudartFault, InstalledInARunningProcess) {
   const Expected e = GetParam();
-  const std::string stand_in = stand_in_;
-  ChildResult r = RunInFork([&] {
-    Status s = InstallDriverFault(stand_in, DriverFaultName(e.fault));
-    if (!s.ok()) return Field("install", s.ToString());
-    return ProbeRuntime();
-  });
+  ChildResult r = ProbeInstalled(e.fault, &ProbeRuntime);
   ExpectRuntimeSays(r, e.count_error, e.driver_version);
 }
 
 TEST_P(CudartFault, ThroughLdLibraryPathInAFreshProcess) {
   const Expected e = GetParam();
-  const char* inherited = getenv("LD_LIBRARY_PATH");
-  ChildResult r =
-      RunSelf({kProbeFlag},
-              DriverFaultEnvironment(stand_in_, e.fault,
-                                     inherited != nullptr ? inherited : ""));
+  ChildResult r = ProbeFreshProcess(e.fault, kProbeFlag);
   ExpectRuntimeSays(r, e.count_error, e.driver_version);
 }
 
 INSTANTIATE_TEST_SUITE_P(Faults, CudartFault, ::testing::ValuesIn(kCases),
                          [](const ::testing::TestParamInfo<Expected>& info) {
-                           std::string name(DriverFaultName(info.param.fault));
-                           for (char& ch : name) {
-                             if (ch == '-') ch = '_';
-                           }
-                           return name;
+                           return testing::FaultTestName(info.param.fault);
                          });
 
 TEST(CudartNoDriver, NoLibcudaAtAllIsInsufficientDriverVersionZero) {
@@ -140,11 +117,6 @@ TEST(CudartNoDriver, InstallAfterTheRuntimeStartedHasNoEffect) {
 }  // namespace harness::env
 
 int main(int argc, char** argv) {
-  if (argc == 2 && std::strcmp(argv[1], harness::env::kProbeFlag) == 0) {
-    std::string out = harness::env::ProbeRuntime();
-    std::fwrite(out.data(), 1, out.size(), stdout);
-    return 0;
-  }
-  ::testing::InitGoogleTest(&argc, argv);
-  return RUN_ALL_TESTS();
+  return harness::env::testing::ProbeOrTestMain(
+      argc, argv, harness::env::kProbeFlag, &harness::env::ProbeRuntime);
 }

@@ -36,6 +36,7 @@
 #include <string>
 
 #include "harness/env/driver_fault/driver_fault.h"
+#include "harness/env/driver_fault/fault_probe.h"
 #include "harness/env/driver_fault/test_child.h"
 
 namespace harness::env {
@@ -45,7 +46,6 @@ using ::harness::env::testing::ChildResult;
 using ::harness::env::testing::Field;
 using ::harness::env::testing::HostHasNvidiaDriver;
 using ::harness::env::testing::RealDriverLoadable;
-using ::harness::env::testing::RunInFork;
 using ::harness::env::testing::RunSelf;
 using ::testing::HasSubstr;
 
@@ -115,47 +115,23 @@ void ExpectTorchSays(const ChildResult& r, const std::string& message,
   }
 }
 
-class TorchFault : public ::testing::TestWithParam<Expected> {
- protected:
-  void SetUp() override {
-    if (HostHasNvidiaDriver()) {
-      GTEST_SKIP() << "host has an NVIDIA driver (/dev/nvidiactl)";
-    }
-    Result<std::string> path = FindDriverFaultStandIn("");
-    ASSERT_TRUE(path.ok()) << path.status().ToString();
-    stand_in_ = path.value();
-  }
-  std::string stand_in_;
-};
+class TorchFault : public testing::StandInTest<Expected> {};
 
 TEST_P(TorchFault, InstalledInARunningProcess) {
   const Expected e = GetParam();
-  const std::string stand_in = stand_in_;
-  ChildResult r = RunInFork([&] {
-    Status s = InstallDriverFault(stand_in, DriverFaultName(e.fault));
-    if (!s.ok()) return Field("install", s.ToString());
-    return ProbeTorch();
-  });
+  ChildResult r = ProbeInstalled(e.fault, &ProbeTorch);
   ExpectTorchSays(r, e.message, e.warns);
 }
 
 TEST_P(TorchFault, ThroughLdLibraryPathInAFreshProcess) {
   const Expected e = GetParam();
-  const char* inherited = getenv("LD_LIBRARY_PATH");
-  ChildResult r =
-      RunSelf({kProbeFlag},
-              DriverFaultEnvironment(stand_in_, e.fault,
-                                     inherited != nullptr ? inherited : ""));
+  ChildResult r = ProbeFreshProcess(e.fault, kProbeFlag);
   ExpectTorchSays(r, e.message, e.warns);
 }
 
 INSTANTIATE_TEST_SUITE_P(Faults, TorchFault, ::testing::ValuesIn(kCases),
                          [](const ::testing::TestParamInfo<Expected>& info) {
-                           std::string name(DriverFaultName(info.param.fault));
-                           for (char& ch : name) {
-                             if (ch == '-') ch = '_';
-                           }
-                           return name;
+                           return testing::FaultTestName(info.param.fault);
                          });
 
 TEST(TorchNoDriver, NoLibcudaAtAllSaysFoundNoDriver) {
@@ -170,11 +146,6 @@ TEST(TorchNoDriver, NoLibcudaAtAllSaysFoundNoDriver) {
 }  // namespace harness::env
 
 int main(int argc, char** argv) {
-  if (argc == 2 && std::strcmp(argv[1], harness::env::kProbeFlag) == 0) {
-    std::string out = harness::env::ProbeTorch();
-    std::fwrite(out.data(), 1, out.size(), stdout);
-    return 0;
-  }
-  ::testing::InitGoogleTest(&argc, argv);
-  return RUN_ALL_TESTS();
+  return harness::env::testing::ProbeOrTestMain(
+      argc, argv, harness::env::kProbeFlag, &harness::env::ProbeTorch);
 }
