@@ -201,6 +201,28 @@ void ParseMeasured(const json& j, verdict::Measured* m) {
   m->ledger_unavailable = j.value("ledger_unavailable", "");
 }
 
+// The case's fixture: one that exists already (a golden file, the cache)
+// needs no worker; one to generate gets its own, with the devices its
+// placement needs.
+Result<fixtures::Fixture> ObtainFixture(const scenario::Case& c, const RunOptions& o) {
+  if (std::optional<fixtures::Fixture> existing = fixtures::FindExisting(c.fixture, o.cache_dir)) {
+    return *existing;
+  }
+  worker::WorkerResult gen = worker::RunInWorker(
+      [&] { return Guarded("status", [&] { return GenerateInWorker(c, o); }); }, c.timeout_seconds);
+  if (!gen.status.ok()) return gen.status;
+  json g = json::parse(gen.payload, nullptr, false);
+  if (g.is_discarded()) return Status(ErrorClass::kLost, "fixture worker sent malformed JSON");
+  Status status = StatusFromJson(g.at("status"));
+  if (!status.ok()) return status;
+  Result<fixtures::Manifest> manifest = fixtures::Manifest::FromJson(g.at("manifest").get<std::string>());
+  if (!manifest.ok()) return manifest.status();
+  fixtures::Fixture f;
+  f.checkpoint_path = g.at("checkpoint").get<std::string>();
+  f.manifest = *manifest;
+  return f;
+}
+
 }  // namespace
 
 std::string DefaultCacheDir() {
@@ -218,27 +240,23 @@ CaseReport RunCase(const scenario::Case& c, const RunOptions& o) {
     r.verdict.reasons.push_back(r.skip_reason);
     return r;
   }
-  worker::WorkerResult gen = worker::RunInWorker(
-      [&] { return Guarded("status", [&] { return GenerateInWorker(c, o); }); }, c.timeout_seconds);
-  json g = gen.status.ok() ? json::parse(gen.payload, nullptr, false) : json();
-  Status gen_status = gen.status.ok() ? (g.is_discarded() ? Status(ErrorClass::kLost, "bad worker JSON")
-                                                          : StatusFromJson(g.at("status")))
-                                      : gen.status;
-  if (!gen_status.ok()) {
-    if (gen_status.error_class() == ErrorClass::kEnvNotRealized) {
-      r.skip_reason = "fixture: " + gen_status.message();
+  Result<fixtures::Fixture> fixture = ObtainFixture(c, o);
+  if (!fixture.ok()) {
+    const Status& failed = fixture.status();
+    if (failed.error_class() == ErrorClass::kEnvNotRealized) {
+      r.skip_reason = "fixture: " + failed.message();
       r.verdict.outcome = verdict::Outcome::kSkipped;
       r.verdict.reasons.push_back(r.skip_reason);
       return r;
     }
-    r.measured.outcome = gen_status;
+    r.measured.outcome = failed;
     r.verdict = verdict::Judge(c.expect, r.measured);
-    r.verdict.reasons.insert(r.verdict.reasons.begin(), "fixture generation failed: " + gen_status.ToString());
+    r.verdict.reasons.insert(r.verdict.reasons.begin(), "fixture generation failed: " + failed.ToString());
     r.verdict.outcome = verdict::Outcome::kFail;
     return r;
   }
-  std::string checkpoint = g.at("checkpoint").get<std::string>();
-  fixtures::Manifest manifest = *fixtures::Manifest::FromJson(g.at("manifest").get<std::string>());
+  const std::string& checkpoint = fixture->checkpoint_path;
+  const fixtures::Manifest& manifest = fixture->manifest;
   worker::WorkerResult run = worker::RunInWorker(
       [&] {
         return Guarded("outcome", [&] {
