@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <set>
 
 #include <ATen/record_function.h>
 #include <c10/core/CPUAllocator.h>
@@ -30,6 +31,7 @@ struct Session {
   CopyTally dispatcher;
   CopyTally virtual_copies;
   CopyTally copy_kernel;  // CUDA builds: LibTorch's own CUDA copy kernel
+  std::set<int> devices_touched;  // by the copies the copy kernel saw
   std::map<std::string, Transfer> by_op;
   // LibTorch 1.13 does not hand inputs of unboxed calls to callbacks; then
   // the dispatcher source attributes ops but cannot count bytes.
@@ -45,17 +47,27 @@ Session* active = nullptr;
 // copy_impl), whatever op asked for it. The recorder puts a counting wrapper
 // in front of LibTorch's kernel, once, the first time it records.
 at::native::copy_fn original_cuda_copy = nullptr;
+// Set by every counted copy: tells an enclosing one that it was not a leaf.
+thread_local bool inner_copy_ran = false;
 
+// Counts leaf copies only. LibTorch's CUDA copy kernel calls copy_ again for
+// a copy that needs temporaries (non-contiguous, or changing dtype): the
+// outer call moves no bytes of its own, the inner ones do.
 void CountingCudaCopy(at::TensorIterator& iter, bool non_blocking) {
-  original_cuda_copy(iter, non_blocking);
-  if (active == nullptr) return;
   const at::TensorBase& dst = iter.tensor_base(0);
   const at::TensorBase& src = iter.tensor_base(1);
-  int64_t bytes = static_cast<int64_t>(src.numel()) * int64_t(src.element_size());
-  int src_index = src.is_cuda() ? src.device().index() : -1;
-  int dst_index = dst.is_cuda() ? dst.device().index() : -1;
+  const int64_t bytes = static_cast<int64_t>(src.numel()) * int64_t(src.element_size());
+  const int src_index = src.is_cuda() ? src.device().index() : -1;
+  const int dst_index = dst.is_cuda() ? dst.device().index() : -1;
+  inner_copy_ran = false;
+  original_cuda_copy(iter, non_blocking);
+  const bool leaf = !inner_copy_ran;
+  inner_copy_ran = true;
+  if (active == nullptr || !leaf) return;
   std::lock_guard<std::mutex> lock(active->mu);
   active->copy_kernel.Add(src_index, dst_index, bytes);
+  if (src_index >= 0) active->devices_touched.insert(src_index);
+  if (dst_index >= 0) active->devices_touched.insert(dst_index);
 }
 
 void InstallCudaCopyCounter() {
@@ -339,21 +351,23 @@ Status RunRecorded(const std::function<void()>& body, Ledger* ledger) {
     ledger->host_to_host = h2h;
     ledger->sources.push_back("cuda-caching-allocator");
     if (cupti_started.ok()) {
-      // CUPTI writes a record once its copy has completed.
+      // CUPTI writes a record once its copy has completed. Only the devices
+      // the load copied to or from: synchronising another would create a
+      // context on it.
       Status synced = RunGuarded([&] {
-        for (int d = 0; d < devices; ++d) torch::cuda::synchronize(d);
+        for (int d : session.devices_touched) torch::cuda::synchronize(d);
       });
       Result<cupti::DriverTally> driver = cupti::ActivityTracer::Get().Stop();
       if (!synced.ok()) {
         ledger->notes["cupti"] = "not compared: synchronising the devices failed: " + synced.message();
       } else if (!driver.ok()) {
         ledger->notes["cupti"] = "not compared: " + driver.status().message();
+      } else if (driver->dropped_records > 0) {
+        ledger->notes["cupti"] =
+            "not compared: " + std::to_string(driver->dropped_records) + " records dropped, its counts are low";
       } else {
         ledger->sources.push_back("cupti");
         CompareDirections(k, "cuda-copy-kernel", CopyTally::FromDriver(*driver), "cupti", ledger);
-        if (driver->dropped_records > 0) {
-          ledger->notes["cupti"] = std::to_string(driver->dropped_records) + " records dropped: its counts are low";
-        }
       }
     } else {
       ledger->notes["cupti"] = "not traced: " + cupti_started.message();

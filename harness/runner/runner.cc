@@ -1,6 +1,7 @@
 #include "harness/runner/runner.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -65,11 +66,14 @@ std::string GenerateInWorker(const scenario::Case& c, const RunOptions& o) {
   return Dump(out);
 }
 
-// A fresh directory for the injected processes' reports, or "".
+// A fresh directory for the injected processes' reports, absolute (the
+// command may change directory), or "".
 std::string MakeTraceDir() {
   const char* tmp = std::getenv("TMPDIR");
   std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/harness-cupti-XXXXXX";
-  return mkdtemp(pattern.data()) != nullptr ? pattern : "";
+  if (mkdtemp(pattern.data()) == nullptr) return "";
+  char absolute[PATH_MAX];
+  return realpath(pattern.c_str(), absolute) != nullptr ? absolute : pattern;
 }
 
 void RemoveTraceDir(const std::string& dir) {
@@ -117,6 +121,9 @@ std::string ExternalInWorker(const scenario::Case& c, const RunOptions& o, const
     out["ledger_unavailable"] = injection.ok() ? "no directory for CUPTI's reports" : injection.status().message();
   } else if (!trace->measured) {
     out["ledger_unavailable"] = "CUPTI injection: " + trace->why;
+  } else if (std::string escaped = recorder::cupti::UntracedPlacement(r.placement, trace->tally);
+             !escaped.empty()) {
+    out["ledger_unavailable"] = "CUPTI injection: " + escaped;
   } else {
     recorder::Ledger ledger = recorder::LedgerFromInjectedTally(trace->tally, trace->note);
     ledger.checkpoint_bytes = manifest.storage_bytes;

@@ -12,6 +12,13 @@
 //   {"ok": false, "error": "RuntimeError: Attempting to deserialize ..."}
 //   {"skip": "Python torch is not installed"}
 // See tools/strategies/torch_load.py for a complete example.
+//
+// The command's processes are traced by CUPTI injection for the case's ledger
+// (harness/recorder/cupti/injected.h). A command that checks its tensors
+// after loading by copying them to the host calls harness_cupti_mark_loaded()
+// (exported by the preloaded library; from Python
+// ctypes.CDLL(None).harness_cupti_mark_loaded()) in between, so that only the
+// load's own copies count.
 #ifndef HARNESS_STRATEGY_EXTERNAL_H_
 #define HARNESS_STRATEGY_EXTERNAL_H_
 

@@ -54,12 +54,13 @@ Status ActivityTracer::Start(const TraceOptions& options) {
   if (!loaded.ok()) return loaded.status();
 #if HARNESS_CUDA_HAS_CUPTI
   const CuptiLibrary& cupti = **loaded;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (started_) return Status(ErrorClass::kInternal, "CUPTI tracer started twice");
-  }
-  // Buffers of an earlier session, if any, go before the tally is reset.
+  std::lock_guard<std::mutex> control(control_mu_);
+  if (started()) return Status(ErrorClass::kInternal, "CUPTI tracer started twice");
+  // Buffers of an earlier session, if any, go before the tally is reset, and
+  // so does the count of records dropped before now.
   cupti.activity_flush_all(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED);
+  size_t dropped_before = 0;
+  cupti.activity_get_num_dropped_records(nullptr, 0, &dropped_before);
   if (!callbacks_registered_) {
     CUptiResult r = cupti.activity_register_callbacks(&BufferRequested, &BufferCompleted);
     if (r != CUPTI_SUCCESS) {
@@ -68,21 +69,25 @@ Status ActivityTracer::Start(const TraceOptions& options) {
     }
     callbacks_registered_ = true;
   }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    tally_ = DriverTally{};
+    started_ = true;
+  }
   std::vector<CUpti_ActivityKind> enabled;
   for (CUpti_ActivityKind kind : Kinds(options)) {
     CUptiResult r = cupti.activity_enable(kind);
     if (r != CUPTI_SUCCESS) {
       for (CUpti_ActivityKind k : enabled) cupti.activity_disable(k);
+      std::lock_guard<std::mutex> lock(mu_);
+      started_ = false;
       return Status(ErrorClass::kEnvNotRealized,
                     "CUPTI activity kind " + std::to_string(static_cast<int>(kind)) + ": " +
                         cupti.ResultName(r) + " (" + cupti.path + ")");
     }
     enabled.push_back(kind);
   }
-  std::lock_guard<std::mutex> lock(mu_);
   options_ = options;
-  tally_ = DriverTally{};
-  started_ = true;
   return OkStatus();
 #else
   (void)options;
@@ -90,25 +95,33 @@ Status ActivityTracer::Start(const TraceOptions& options) {
 #endif
 }
 
-Result<DriverTally> ActivityTracer::Stop() {
+Result<DriverTally> ActivityTracer::Stop() { return Flush(/*stop=*/true); }
+
+Result<DriverTally> ActivityTracer::Snapshot() { return Flush(/*stop=*/false); }
+
+Result<DriverTally> ActivityTracer::Flush(bool stop) {
 #if HARNESS_CUDA_HAS_CUPTI
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!started_) return Status(ErrorClass::kInternal, "CUPTI tracer stopped without a start");
-  }
+  std::lock_guard<std::mutex> control(control_mu_);
+  if (!started()) return Status(ErrorClass::kInternal, "CUPTI tracer stopped without a start");
   const CuptiLibrary& cupti = **LoadCupti();
+  if (stop) {
+    for (CUpti_ActivityKind kind : Kinds(options_)) cupti.activity_disable(kind);
+  }
   CUptiResult flushed = cupti.activity_flush_all(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED);
-  for (CUpti_ActivityKind kind : Kinds(options_)) cupti.activity_disable(kind);
   size_t dropped = 0;
-  cupti.activity_get_num_dropped_records(nullptr, 0, &dropped);
+  CUptiResult counted = cupti.activity_get_num_dropped_records(nullptr, 0, &dropped);
   std::lock_guard<std::mutex> lock(mu_);
-  started_ = false;
+  if (stop) started_ = false;
   tally_.dropped_records += static_cast<int64_t>(dropped);
   if (flushed != CUPTI_SUCCESS) {
     return Status(ErrorClass::kInternal, "CUPTI flush: " + cupti.ResultName(flushed));
   }
+  if (counted != CUPTI_SUCCESS) {
+    return Status(ErrorClass::kInternal, "CUPTI dropped-record count: " + cupti.ResultName(counted));
+  }
   return tally_;
 #else
+  (void)stop;
   return Status(ErrorClass::kEnvNotRealized, "built without CUPTI headers");
 #endif
 }
@@ -119,7 +132,15 @@ void ActivityTracer::Fold(uint8_t* buffer, size_t valid_size) {
   if (!loaded.ok()) return;
   std::lock_guard<std::mutex> lock(mu_);
   CUpti_Activity* record = nullptr;
-  while ((*loaded)->activity_get_next_record(buffer, valid_size, &record) == CUPTI_SUCCESS) {
+  for (;;) {
+    CUptiResult r = (*loaded)->activity_get_next_record(buffer, valid_size, &record);
+    if (r == CUPTI_ERROR_MAX_LIMIT_REACHED) break;  // the end of the buffer
+    if (r != CUPTI_SUCCESS) {
+      // CUPTI_ERROR_INVALID_KIND: a record not complete when it was flushed.
+      // What follows in this buffer is lost; say so.
+      if (started_) tally_.dropped_records += 1;
+      break;
+    }
     if (started_) AddActivityRecord(*record, &tally_);
   }
 #else

@@ -35,21 +35,30 @@ class ActivityTracer {
   // kEnvNotRealized with CUPTI's own result name when tracing cannot start:
   // no CUPTI library, or CUPTI_ERROR_UNKNOWN where no driver exists.
   Status Start(const TraceOptions& options);
-  // Flushes every buffer (forced), disables the kinds and returns what was
+  // Disables the kinds, flushes every buffer (forced) and returns what was
   // recorded since Start.
   Result<DriverTally> Stop();
+  // Flushes every buffer and returns what was recorded since Start, tracing
+  // on.
+  Result<DriverTally> Snapshot();
   bool started() const;
 
-  // For CUPTI's callbacks only.
+  // For CUPTI's callbacks only. A record CUPTI cannot hand back (incomplete
+  // at a forced flush) counts as dropped.
   void Fold(uint8_t* buffer, size_t valid_size);
 
  private:
   ActivityTracer() = default;
+  Result<DriverTally> Flush(bool stop);
+
+  // Start, Stop and Snapshot one at a time; mu_ guards the tally, which
+  // CUPTI's thread fills.
+  std::mutex control_mu_;
   mutable std::mutex mu_;
-  bool started_ = false;
-  bool callbacks_registered_ = false;
-  TraceOptions options_;
-  DriverTally tally_;
+  bool started_ = false;               // guarded by mu_
+  bool callbacks_registered_ = false;  // guarded by control_mu_
+  TraceOptions options_;               // guarded by control_mu_
+  DriverTally tally_;                  // guarded by mu_
 };
 
 }  // namespace harness::recorder::cupti

@@ -31,11 +31,12 @@ std::string AlreadyLoadedCupti() {
 
 // Where to look, in order (see the header).
 std::vector<std::string> Candidates() {
-  std::vector<std::string> out;
+  // One CUPTI per process: one already loaded is the one, whatever is asked.
+  if (std::string loaded = AlreadyLoadedCupti(); !loaded.empty()) return {loaded};
   if (const char* explicit_path = std::getenv("HARNESS_CUPTI_LIBRARY"); explicit_path && *explicit_path) {
     return {explicit_path};  // explicit means only this one
   }
-  if (std::string loaded = AlreadyLoadedCupti(); !loaded.empty()) out.push_back(loaded);
+  std::vector<std::string> out;
   out.push_back("libcupti.so." + std::to_string(HARNESS_CUDA_TOOLKIT_VERSION / 1000));
   out.push_back("libcupti.so");
   out.push_back(HARNESS_CUDA_CUPTI_LIBRARY);
@@ -94,8 +95,9 @@ std::string CuptiLibrary::ResultName(CUptiResult r) const {
 
 Result<const CuptiLibrary*> LoadCupti() {
 #if HARNESS_CUDA_HAS_CUPTI
-  static const Result<const CuptiLibrary*> loaded = Load();
-  return loaded;
+  // Never destroyed: CUPTI may call back while the process exits.
+  static const auto* loaded = new Result<const CuptiLibrary*>(Load());
+  return *loaded;
 #else
   return Status(ErrorClass::kEnvNotRealized, "built without CUPTI headers (no CUDA Toolkit found at build time)");
 #endif

@@ -9,8 +9,8 @@
 //   (*cupti)->activity_enable(CUPTI_ACTIVITY_KIND_MEMCPY);
 //
 // Where it looks, first hit wins:
-//   1. $HARNESS_CUPTI_LIBRARY, a path;
-//   2. a libcupti already loaded in this process;
+//   1. a libcupti already loaded in this process (then nothing else);
+//   2. $HARNESS_CUPTI_LIBRARY, a path (then nothing else);
 //   3. libcupti.so.<major of the build's toolkit>, then libcupti.so, through
 //      the dynamic loader's search (LD_LIBRARY_PATH, ...);
 //   4. the CUPTI that tools/bazel/cuda_configure.bzl found at build time.

@@ -106,6 +106,7 @@ std::string ProcessReport::ToJson() const {
   j["pid"] = pid;
   j["program"] = program;
   j["injected"] = injected;
+  j["cuda_check"] = cuda_check;
   j["cuda_usable"] = cuda_usable;
   j["cupti"] = cupti;
   j["dropped_records"] = tally.dropped_records;
@@ -133,6 +134,7 @@ Result<ProcessReport> ProcessReport::FromJson(const std::string& text) {
     r.pid = j.at("pid").get<int64_t>();
     r.program = j.value("program", "");
     r.injected = j.at("injected").get<bool>();
+    r.cuda_check = j.value("cuda_check", -1);
     r.cuda_usable = j.at("cuda_usable").get<bool>();
     r.cupti = j.at("cupti").get<std::string>();
     r.tally.dropped_records = j.value("dropped_records", int64_t(0));

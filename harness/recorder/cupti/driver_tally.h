@@ -60,8 +60,10 @@ struct ProcessReport {
   int64_t pid = 0;
   std::string program;           // /proc/self/exe of the process
   bool injected = false;         // the driver called InitializeInjection
-  bool cuda_usable = false;      // at exit: the driver was initialised and
-                                 // saw at least one device
+  int cuda_check = -1;           // at its end: cuDeviceGetCount's result from
+                                 // the loaded driver; -1 none loaded, -3 no
+                                 // device (see injection.cc)
+  bool cuda_usable = false;      // whether that answer leaves room for GPU use
   std::string cupti = "ok";      // "ok" or why CUPTI could not trace
   DriverTally tally;
 

@@ -91,16 +91,20 @@ InjectedTrace ReadInjectedTrace(const std::string& output_dir) {
     return trace;
   }
   std::vector<std::string> problems;
-  for (const std::string& pid : started) {
-    if (reported.count(pid) == 0) {
-      std::string program = ReadFile(output_dir + "/" + pid + ".started");
+  // A file stem names one process image: "<pid>-<nonce>".
+  auto pid_of = [](const std::string& stem) { return stem.substr(0, stem.find('-')); };
+  for (const std::string& image : started) {
+    if (reported.count(image) == 0) {
+      std::string program = ReadFile(output_dir + "/" + image + ".started");
       while (!program.empty() && program.back() == '\n') program.pop_back();
-      problems.push_back("process " + pid + " (" + program + ") ended without reporting (killed or crashed)");
+      problems.push_back("process " + pid_of(image) + " (" + program +
+                         ") ended without reporting (killed or crashed, or still running)");
     }
   }
   bool any_gpu = false;
-  for (const std::string& pid : reported) {
-    Result<ProcessReport> r = ProcessReport::FromJson(ReadFile(output_dir + "/" + pid + ".json"));
+  for (const std::string& image : reported) {
+    const std::string pid = pid_of(image);
+    Result<ProcessReport> r = ProcessReport::FromJson(ReadFile(output_dir + "/" + image + ".json"));
     if (!r.ok()) {
       problems.push_back("process " + pid + ": " + r.status().message());
       continue;
@@ -109,8 +113,9 @@ InjectedTrace ReadInjectedTrace(const std::string& output_dir) {
     if (p.cuda_usable) {
       any_gpu = true;
       if (!p.injected) {
-        problems.push_back("process " + pid + " (" + p.program +
-                           ") used CUDA but the driver never called the injection library "
+        problems.push_back("process " + pid + " (" + p.program + ") may have used CUDA (cuDeviceGetCount: " +
+                           std::to_string(p.cuda_check) +
+                           ") but the driver never called the injection library "
                            "(CUDA_INJECTION64_PATH ignored or removed)");
       } else if (p.cupti != "ok") {
         problems.push_back("process " + pid + " (" + p.program + "): CUPTI could not trace: " + p.cupti);
@@ -129,8 +134,23 @@ InjectedTrace ReadInjectedTrace(const std::string& output_dir) {
     return trace;
   }
   trace.measured = true;
-  if (!any_gpu) trace.note = "no process of the command had a usable GPU: no device transfers";
+  if (!any_gpu && trace.tally.Empty()) {
+    trace.note = "no process of the command had a usable GPU: no device transfers";
+  }
   return trace;
+}
+
+std::string UntracedPlacement(const std::map<std::string, std::string>& placement, const DriverTally& tally) {
+  for (const auto& [pair, count] : tally.copies) {
+    if (pair.second != kHost && count.bytes > 0) return "";
+  }
+  for (const auto& [name, device] : placement) {
+    if (device.rfind("cuda", 0) == 0) {
+      return "tensor " + name + " is on " + device +
+             " but no copy onto a device was traced (a process outside the trace, or a path without memcpy)";
+    }
+  }
+  return "";
 }
 
 }  // namespace harness::recorder::cupti

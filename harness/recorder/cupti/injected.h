@@ -11,6 +11,7 @@
 #ifndef HARNESS_RECORDER_CUPTI_INJECTED_H_
 #define HARNESS_RECORDER_CUPTI_INJECTED_H_
 
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -44,6 +45,13 @@ struct InjectedTrace {
 
 // Reads <dir>/*.started and <dir>/*.json (see injection.cc).
 InjectedTrace ReadInjectedTrace(const std::string& output_dir);
+
+// A safety net under a measured trace: a tensor the command says is on a
+// device (`placement`: name -> "cuda:0"), with no copy onto any device in
+// `tally`, came there by a way the trace cannot see (a process that dropped
+// LD_PRELOAD, GPUDirect Storage). Returns why the trace cannot be trusted,
+// or "".
+std::string UntracedPlacement(const std::map<std::string, std::string>& placement, const DriverTally& tally);
 
 }  // namespace harness::recorder::cupti
 

@@ -1,32 +1,50 @@
 // libharness_cupti_injection.so: records the memory copies and device
 // allocations of a process the harness did not write (a Python torch.load, a
-// user's own loader), through CUPTI, and leaves one JSON report per process.
+// user's own loader), through CUPTI, and leaves one JSON report per process
+// image.
 //
 // The harness starts such a loader with (see injected.h):
 //   LD_PRELOAD=<this library>            every process of the command loads it
 //   CUDA_INJECTION64_PATH=<this library> the driver calls InitializeInjection
 //                                        in cuInit, before any CUDA work
 //   HARNESS_CUPTI_OUTPUT_DIR=<dir>       where the reports go
-// Each process writes <dir>/<pid>.started when it starts and <dir>/<pid>.json
-// (a ProcessReport) when it exits: through exit() (atexit, destructors) or
-// through _exit(), which this library interposes because shells (dash) and
-// Python's os._exit leave that way. A .started without a .json is a process
-// that was killed or crashed: nothing it did is known.
+//
+// Every process image writes <dir>/<pid>-<nonce>.started when it begins (at
+// load, and in the child of a fork) and <dir>/<pid>-<nonce>.json (a
+// ProcessReport) when it ends: at exit(), at _exit() / _Exit(), or at an
+// exec*() that replaces it. Those three are interposed here because shells
+// (dash) and Python's os._exit leave through _exit, and a process may exec
+// after doing CUDA work. A .started without a .json is an image that was
+// killed, crashed, or was still running: nothing it did is known.
 //
 // The preload is what lets a process that never initialised CUDA say so: the
 // driver calls InitializeInjection only in cuInit, so without it such a
 // process would leave no trace and "no transfers" would be a guess.
+//
+// Also exported:
+//   harness_cupti_mark_loaded()  a loader that checks its tensors after
+//       loading (e.g. copies them to the host for a digest) calls this in
+//       between; the report then counts only what came before.
+//   cuptiActivityRegisterCallbacks, cuptiActivityDisable, cuptiFinalize:
+//       forwarded to CUPTI; a call from another CUPTI client (a profiler)
+//       after tracing started would silently take the records away, so the
+//       report then says CUPTI could not trace.
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
-#include <sys/syscall.h>
-
 #include <atomic>
+#include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "harness/recorder/cupti/activity_tracer.h"
 #include "harness/recorder/cupti/driver_tally.h"
@@ -34,12 +52,24 @@
 namespace {
 
 using harness::recorder::cupti::ActivityTracer;
+using harness::recorder::cupti::DriverTally;
 using harness::recorder::cupti::ProcessReport;
 
-std::string OutputDir() {
-  const char* dir = std::getenv("HARNESS_CUPTI_OUTPUT_DIR");
-  return dir != nullptr ? dir : "";
-}
+// Captured at load: the environment may change before the process ends.
+char output_dir[PATH_MAX] = "";
+// The current image: its pid and the name of its files.
+std::atomic<pid_t> image_pid{0};
+char image_id[64] = "";
+// The process in which the driver called InitializeInjection.
+std::atomic<pid_t> traced_pid{0};
+// The image that has reported; a pid, not a flag: a vfork child shares this
+// memory with its parent.
+std::atomic<pid_t> reported{0};
+std::mutex state_mu;
+std::string cupti_status = "not started";  // guarded by state_mu
+std::string foreign_cupti;                 // guarded by state_mu
+bool marked_loaded = false;                // guarded by state_mu
+DriverTally loaded_tally;                  // guarded by state_mu
 
 std::string Program() {
   char buf[PATH_MAX];
@@ -63,85 +93,240 @@ void WriteFile(const std::string& path, const std::string& text) {
   rename(tmp.c_str(), path.c_str());
 }
 
-// The process this library's state belongs to; a forked child has another.
-std::atomic<pid_t> owner{0};
-std::atomic<bool> injected{false};
-// The process that has reported; a pid, not a flag: a vfork child shares
-// this memory with its parent.
-std::atomic<pid_t> reported{0};
-std::string cupti_status = "not started";
+bool Enabled() { return output_dir[0] != '\0'; }
 
-// Whether the driver was initialised and has a device: what decides if a
-// process without a CUPTI trace may have moved bytes. Asks the libcuda.so.1
-// already loaded, never loads one. CUDA_ERROR_DEINITIALIZED (the driver shut
-// down before this ran) counts as usable: it was initialised.
-bool CudaUsable() {
+std::string ImagePath(const char* suffix) { return std::string(output_dir) + "/" + image_id + suffix; }
+
+// A new image of this process begins: names its files and says so.
+void BeginImage() {
+  if (!Enabled()) return;
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  std::snprintf(image_id, sizeof(image_id), "%d-%lld%09ld", static_cast<int>(getpid()),
+                static_cast<long long>(now.tv_sec), now.tv_nsec);
+  image_pid = getpid();
+  WriteFile(ImagePath(".started"), Program() + "\n");
+}
+
+// What cuDeviceGetCount returns from the libcuda.so.1 already loaded (never
+// loading one), or -1 when none is loaded.
+int CudaCheck() {
   void* libcuda = dlopen("libcuda.so.1", RTLD_NOLOAD | RTLD_LAZY);
-  if (libcuda == nullptr) return false;
+  if (libcuda == nullptr) return -1;
   using DeviceGetCount = int (*)(int*);
   auto get_count = reinterpret_cast<DeviceGetCount>(dlsym(libcuda, "cuDeviceGetCount"));
   int count = 0;
-  int result = get_count != nullptr ? get_count(&count) : -1;
+  int result = get_count != nullptr ? get_count(&count) : -2;
   dlclose(libcuda);
-  constexpr int kSuccess = 0, kDeinitialized = 4;
-  return (result == kSuccess && count > 0) || result == kDeinitialized;
+  return result == 0 && count == 0 ? -3 : result;  // -3: initialised, no device
 }
 
-void Report() {
-  const std::string dir = OutputDir();
-  if (dir.empty() || reported.exchange(getpid()) == getpid()) return;
+// Whether a process whose driver answered `check` may have used a GPU. Only
+// answers that mean "no GPU could be used" say no; anything else, including
+// codes of a driver already shut down, says maybe.
+bool MayHaveUsedGpu(int check) {
+  switch (check) {
+    case -1:   // no libcuda.so.1 loaded
+    case -3:   // initialised with no device
+    case 3:    // CUDA_ERROR_NOT_INITIALIZED: cuInit never succeeded
+    case 34:   // CUDA_ERROR_STUB_LIBRARY
+    case 35:   // the driver stand-in's old-driver / no-driver
+    case 100:  // CUDA_ERROR_NO_DEVICE
+    case 803:  // CUDA_ERROR_SYSTEM_DRIVER_MISMATCH
+    case 804:  // CUDA_ERROR_COMPAT_NOT_SUPPORTED_ON_DEVICE
+      return false;
+    default:
+      return true;
+  }
+}
+
+// Writes this image's report. `last` is false at an exec that may yet fail:
+// CUPTI keeps tracing, and a later report replaces this one.
+void Report(bool last) {
+  if (!Enabled() || image_pid.load() != getpid()) return;  // e.g. a vfork child
+  if (reported.exchange(getpid()) == getpid()) return;
   ProcessReport r;
   r.pid = getpid();
   r.program = Program();
-  const bool forked = owner.load() != getpid();
-  r.injected = injected.load() && !forked;
-  r.cupti = forked && injected.load() ? "forked from a traced process: CUPTI does not follow fork" : cupti_status;
-  if (r.injected && ActivityTracer::Get().started()) {
-    harness::Result<harness::recorder::cupti::DriverTally> tally = ActivityTracer::Get().Stop();
-    if (tally.ok()) r.tally = *tally;
-    else r.cupti = tally.status().message();
+  const bool traced_here = traced_pid.load() == getpid();
+  const bool forked_from_traced = traced_pid.load() != 0 && !traced_here;
+  r.injected = traced_here;
+  if (traced_here) {
+    std::lock_guard<std::mutex> lock(state_mu);
+    r.cupti = !foreign_cupti.empty() ? foreign_cupti : cupti_status;
+    if (cupti_status == "ok" && ActivityTracer::Get().started()) {
+      harness::Result<DriverTally> tally = last ? ActivityTracer::Get().Stop() : ActivityTracer::Get().Snapshot();
+      if (!tally.ok()) r.cupti = tally.status().message();
+      else r.tally = marked_loaded ? loaded_tally : *tally;
+      r.tally.dropped_records = tally.ok() ? tally->dropped_records : 0;
+    }
+  } else if (forked_from_traced) {
+    r.cupti = "forked from a traced process: CUPTI does not follow fork";
+  } else {
+    r.cupti = "not started";
   }
-  // A child forked from a process that initialised CUDA cannot use CUDA
-  // (the driver does not survive fork), and asking the driver there may hang.
-  r.cuda_usable = forked && injected.load() ? false : CudaUsable();
-  WriteFile(dir + "/" + std::to_string(r.pid) + ".json", r.ToJson() + "\n");
+  // A child forked from a process that initialised CUDA cannot use CUDA (the
+  // driver does not survive fork), and asking the driver there may hang.
+  r.cuda_check = forked_from_traced ? -1 : CudaCheck();
+  r.cuda_usable = forked_from_traced ? false : MayHaveUsedGpu(r.cuda_check);
+  WriteFile(ImagePath(".json"), r.ToJson() + "\n");
+  if (!last) reported = 0;  // the exec may fail; then this image goes on
 }
 
-void ReportAtExit() { Report(); }
+void ReportAtExit() { Report(/*last=*/true); }
+
+void AfterForkInChild() {
+  reported = 0;
+  BeginImage();
+}
 
 __attribute__((constructor)) void OnLoad() {
-  owner = getpid();
-  const std::string dir = OutputDir();
-  if (dir.empty()) return;
-  WriteFile(dir + "/" + std::to_string(getpid()) + ".started", Program() + "\n");
+  const char* dir = std::getenv("HARNESS_CUPTI_OUTPUT_DIR");
+  if (dir == nullptr || *dir == '\0' || std::strlen(dir) >= sizeof(output_dir)) return;
+  std::strcpy(output_dir, dir);
+  BeginImage();
+  pthread_atfork(nullptr, nullptr, &AfterForkInChild);
+  // Runs after the atexit handlers registered later (the driver's, CUPTI's
+  // start-up in InitializeInjection registers its own, earlier one) and
+  // before any library's destructor: the driver library is still mapped.
+  std::atexit(&ReportAtExit);
 }
 
-// Runs after every atexit handler: reports a process that never initialised
-// CUDA (the atexit handler below exists only in those that did).
-__attribute__((destructor)) void OnUnload() { Report(); }
+// Last resort for an exit that ran no atexit handlers.
+__attribute__((destructor)) void OnUnload() { Report(/*last=*/true); }
+
+// The next definition of `name` after this library (libc's, CUPTI's).
+template <typename Fn>
+Fn Next(const char* name) {
+  return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
+}
+
+// Records that another CUPTI client touched tracing after it started here.
+void ForeignCupti(const char* what) {
+  if (traced_pid.load() != getpid()) return;
+  std::lock_guard<std::mutex> lock(state_mu);
+  if (cupti_status == "ok" && foreign_cupti.empty()) {
+    foreign_cupti = std::string("another CUPTI client in this process called ") + what +
+                    " after tracing started (a profiler?): records may be missing";
+  }
+}
+
+std::vector<char*> VariadicArgs(const char* first, va_list ap, char*** envp) {
+  std::vector<char*> argv{const_cast<char*>(first)};
+  while (char* a = va_arg(ap, char*)) argv.push_back(a);
+  argv.push_back(nullptr);
+  if (envp != nullptr) *envp = va_arg(ap, char**);
+  return argv;
+}
 
 }  // namespace
 
+#define HARNESS_EXPORT extern "C" __attribute__((visibility("default")))
+
 // Interposed on libc's: report, then leave as libc's _exit does. Calls from
-// inside libc (posix_spawn's child) do not come through here.
-extern "C" __attribute__((visibility("default"), noreturn)) void _exit(int status) {
-  Report();
+// inside libc (exit(), posix_spawn's child) do not come through here.
+HARNESS_EXPORT __attribute__((noreturn)) void _exit(int status) {
+  Report(/*last=*/true);
   syscall(SYS_exit_group, status);
   __builtin_unreachable();
 }
 
-extern "C" __attribute__((visibility("default"), noreturn)) void _Exit(int status) { _exit(status); }
+HARNESS_EXPORT __attribute__((noreturn)) void _Exit(int status) { _exit(status); }
+
+// exec*: the image ends here if the exec succeeds.
+HARNESS_EXPORT int execve(const char* path, char* const argv[], char* const envp[]) noexcept {
+  Report(/*last=*/false);
+  return Next<int (*)(const char*, char* const*, char* const*)>("execve")(path, argv, envp);
+}
+
+HARNESS_EXPORT int execv(const char* path, char* const argv[]) noexcept {
+  Report(/*last=*/false);
+  return Next<int (*)(const char*, char* const*)>("execv")(path, argv);
+}
+
+HARNESS_EXPORT int execvp(const char* file, char* const argv[]) noexcept {
+  Report(/*last=*/false);
+  return Next<int (*)(const char*, char* const*)>("execvp")(file, argv);
+}
+
+HARNESS_EXPORT int execvpe(const char* file, char* const argv[], char* const envp[]) noexcept {
+  Report(/*last=*/false);
+  return Next<int (*)(const char*, char* const*, char* const*)>("execvpe")(file, argv, envp);
+}
+
+HARNESS_EXPORT int fexecve(int fd, char* const argv[], char* const envp[]) noexcept {
+  Report(/*last=*/false);
+  return Next<int (*)(int, char* const*, char* const*)>("fexecve")(fd, argv, envp);
+}
+
+HARNESS_EXPORT int execl(const char* path, const char* arg, ...) noexcept {
+  va_list ap;
+  va_start(ap, arg);
+  std::vector<char*> argv = VariadicArgs(arg, ap, nullptr);
+  va_end(ap);
+  return execv(path, argv.data());
+}
+
+HARNESS_EXPORT int execlp(const char* file, const char* arg, ...) noexcept {
+  va_list ap;
+  va_start(ap, arg);
+  std::vector<char*> argv = VariadicArgs(arg, ap, nullptr);
+  va_end(ap);
+  return execvp(file, argv.data());
+}
+
+HARNESS_EXPORT int execle(const char* path, const char* arg, ...) noexcept {
+  va_list ap;
+  va_start(ap, arg);
+  char** envp = nullptr;
+  std::vector<char*> argv = VariadicArgs(arg, ap, &envp);
+  va_end(ap);
+  return execve(path, argv.data(), envp);
+}
+
+HARNESS_EXPORT void harness_cupti_mark_loaded(void) {
+  if (traced_pid.load() != getpid()) return;
+  std::lock_guard<std::mutex> lock(state_mu);
+  if (marked_loaded || cupti_status != "ok") return;
+  harness::Result<DriverTally> tally = ActivityTracer::Get().Snapshot();
+  if (tally.ok()) {
+    loaded_tally = *tally;
+    marked_loaded = true;
+  }
+}
+
+HARNESS_EXPORT CUptiResult cuptiActivityRegisterCallbacks(CUpti_BuffersCallbackRequestFunc requested,
+                                                          CUpti_BuffersCallbackCompleteFunc completed) {
+  ForeignCupti("cuptiActivityRegisterCallbacks");
+  return Next<decltype(&cuptiActivityRegisterCallbacks)>("cuptiActivityRegisterCallbacks")(requested, completed);
+}
+
+HARNESS_EXPORT CUptiResult cuptiActivityDisable(CUpti_ActivityKind kind) {
+  if (kind == CUPTI_ACTIVITY_KIND_MEMCPY || kind == CUPTI_ACTIVITY_KIND_MEMCPY2 ||
+      kind == CUPTI_ACTIVITY_KIND_MEMORY2) {
+    ForeignCupti("cuptiActivityDisable");
+  }
+  return Next<decltype(&cuptiActivityDisable)>("cuptiActivityDisable")(kind);
+}
+
+HARNESS_EXPORT CUptiResult cuptiFinalize(void) {
+  ForeignCupti("cuptiFinalize");
+  return Next<decltype(&cuptiFinalize)>("cuptiFinalize")();
+}
 
 // Called by the CUDA driver inside cuInit when CUDA_INJECTION64_PATH names
 // this library. Returns 1: the process goes on even where CUPTI cannot trace
 // (its report then says why).
-extern "C" __attribute__((visibility("default"))) int InitializeInjection(void) {
-  if (injected.exchange(true)) return 1;
-  owner = getpid();
+HARNESS_EXPORT int InitializeInjection(void) {
+  if (traced_pid.load() == getpid()) return 1;
   harness::Status s = ActivityTracer::Get().Start({.copies = true, .device_memory = true});
-  cupti_status = s.ok() ? "ok" : s.message();
-  // Registered after the driver's own start-up, so it runs before the
-  // driver's teardown: CUPTI can still flush then.
+  {
+    std::lock_guard<std::mutex> lock(state_mu);
+    cupti_status = s.ok() ? "ok" : s.message();
+  }
+  traced_pid = getpid();
+  // Registered inside cuInit, after the driver's own start-up, so it runs
+  // before the driver's atexit teardown: CUPTI can still flush then.
   std::atexit(&ReportAtExit);
   return 1;
 }

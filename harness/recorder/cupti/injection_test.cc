@@ -5,6 +5,7 @@
 // stand-in, a fake working driver (testdata/fake_driver.cc) that does or does
 // not honour CUDA_INJECTION64_PATH, and on GPU hosts the real one.
 #include <dlfcn.h>
+#include <sys/wait.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -49,9 +50,39 @@ int Probe(const std::string& mode) {
     auto init = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "InitializeInjection"));
     return init != nullptr && init() == 1 ? 0 : 1;
   }
+  if (mode == "cuinit-then-exec") {  // CUDA work, then another program
+    Probe("cuinit");
+    std::fflush(stdout);
+    execl("/bin/true", "true", static_cast<char*>(nullptr));
+    return 3;
+  }
+  if (mode == "fork-child-killed" || mode == "fork-child-exits") {
+    pid_t child = fork();
+    if (child == 0) {
+      if (mode == "fork-child-killed") raise(SIGKILL);
+      _exit(0);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    return 0;
+  }
   if (mode == "copy") {
     std::string error = ::harness::recorder::cupti::testing::CopyThroughDriver(kCopyBytes);
     std::printf("copy_error=%s\n", error.c_str());
+    return error.empty() ? 0 : 1;
+  }
+  if (mode == "copy-mark-copy") {  // the second copy is the loader's own check
+    std::string error = ::harness::recorder::cupti::testing::CopyThroughDriver(kCopyBytes);
+    auto mark = reinterpret_cast<void (*)()>(dlsym(RTLD_DEFAULT, "harness_cupti_mark_loaded"));
+    if (mark != nullptr) mark();
+    if (error.empty()) error = ::harness::recorder::cupti::testing::CopyThroughDriver(kCopyBytes);
+    std::printf("copy_error=%s\n", error.c_str());
+    return error.empty() ? 0 : 1;
+  }
+  if (mode == "copy-then-profiler-disables") {  // another CUPTI client
+    std::string error = ::harness::recorder::cupti::testing::CopyThroughDriver(kCopyBytes);
+    auto disable = reinterpret_cast<int (*)(int)>(dlsym(RTLD_DEFAULT, "cuptiActivityDisable"));
+    if (disable != nullptr) disable(1);  // CUPTI_ACTIVITY_KIND_MEMCPY
     return error.empty() ? 0 : 1;
   }
   return 2;
@@ -145,7 +176,7 @@ TEST_F(InjectionTest, AKilledProcessLeavesTheLoadUnmeasured) {
   ASSERT_EQ(r.signal, SIGKILL);
   InjectedTrace t = ReadInjectedTrace(dir_);
   EXPECT_FALSE(t.measured);
-  EXPECT_THAT(t.why, HasSubstr("ended without reporting (killed or crashed)"));
+  EXPECT_THAT(t.why, HasSubstr("ended without reporting (killed or crashed, or still running)"));
 }
 
 TEST_F(InjectionTest, NoReportsAtAllIsUnmeasured) {
@@ -167,7 +198,35 @@ TEST_F(InjectionTest, ADriverThatIgnoresTheInjectionLeavesTheLoadUnmeasured) {
   EXPECT_THAT(r.raw, HasSubstr("cuInit=0"));
   InjectedTrace t = ReadInjectedTrace(dir_);
   EXPECT_FALSE(t.measured);
-  EXPECT_THAT(t.why, HasSubstr("used CUDA but the driver never called the injection library"));
+  EXPECT_THAT(t.why, HasSubstr("may have used CUDA (cuDeviceGetCount: 0) but the driver never called the "
+                               "injection library"));
+}
+
+TEST_F(InjectionTest, AnImageThatExecsAfterUsingCudaStillReports) {
+  if (FakeDriverDir().empty()) GTEST_SKIP() << "testdata/libcuda.so.1 is not in this binary's runfiles";
+  ChildResult r = Run("cuinit-then-exec", {{"LD_LIBRARY_PATH", FakeDriverDir()}});
+  ASSERT_EQ(r.exit_code, 0) << r.raw;
+  InjectedTrace t = ReadInjectedTrace(dir_);
+  EXPECT_FALSE(t.measured);
+  EXPECT_THAT(t.why, HasSubstr("may have used CUDA"));
+  ASSERT_EQ(t.processes.size(), 2u);  // the probe's image and /bin/true's
+  EXPECT_EQ(t.processes[0].pid, t.processes[1].pid);
+}
+
+TEST_F(InjectionTest, AForkedChildReportsToo) {
+  ChildResult r = Run("fork-child-exits");
+  ASSERT_EQ(r.exit_code, 0) << r.raw;
+  InjectedTrace t = ReadInjectedTrace(dir_);
+  EXPECT_TRUE(t.measured) << t.why;
+  EXPECT_EQ(t.processes.size(), 2u);
+}
+
+TEST_F(InjectionTest, AKilledForkedChildLeavesTheLoadUnmeasured) {
+  ChildResult r = Run("fork-child-killed");
+  ASSERT_EQ(r.exit_code, 0) << r.raw;
+  InjectedTrace t = ReadInjectedTrace(dir_);
+  EXPECT_FALSE(t.measured);
+  EXPECT_THAT(t.why, HasSubstr("ended without reporting"));
 }
 
 TEST_F(InjectionTest, InjectedButUntraceableIsUnmeasuredWithCuptisReason) {
@@ -181,13 +240,57 @@ TEST_F(InjectionTest, InjectedButUntraceableIsUnmeasuredWithCuptisReason) {
   ASSERT_EQ(t.processes.size(), 1u);
   EXPECT_TRUE(t.processes[0].injected);
   EXPECT_THAT(t.why, HasSubstr("CUPTI could not trace: "));
+  EXPECT_EQ(t.processes[0].cuda_check, 0);  // the fake's cuDeviceGetCount
 }
 
-TEST_F(InjectionTest, OnlyInitializeInjectionIsExported) {
+TEST(UntracedPlacementTest, DeviceTensorsNeedATracedCopyOntoADevice) {
+  DriverTally none;
+  EXPECT_EQ(UntracedPlacement({{"w", "cpu"}}, none), "");
+  EXPECT_EQ(UntracedPlacement({{"w", "cpu"}, {"b", "cuda:1"}}, none),
+            "tensor b is on cuda:1 but no copy onto a device was traced (a process outside the trace, or a "
+            "path without memcpy)");
+  DriverTally back_to_host;
+  back_to_host.AddCopy(0, kHost, 64);
+  EXPECT_NE(UntracedPlacement({{"w", "cuda:0"}}, back_to_host), "");
+  DriverTally onto_device;
+  onto_device.AddCopy(kHost, 0, 64);
+  EXPECT_EQ(UntracedPlacement({{"w", "cuda:0"}}, onto_device), "");
+}
+
+TEST_F(InjectionTest, OnlyTheEntryPointsAreExported) {
   void* lib = dlopen(library_.c_str(), RTLD_NOW | RTLD_LOCAL);
   ASSERT_NE(lib, nullptr) << dlerror();
   EXPECT_NE(dlsym(lib, "InitializeInjection"), nullptr);
+  EXPECT_NE(dlsym(lib, "harness_cupti_mark_loaded"), nullptr);
   EXPECT_EQ(dlsym(lib, "_ZN7harness8recorder5cupti14ActivityTracer3GetEv"), nullptr);
+}
+
+TEST_F(InjectionTest, OnAGpuWhatFollowsTheLoadedMarkIsNotCounted) {
+  if (!HostHasNvidiaDriver()) GTEST_SKIP() << "no NVIDIA driver on this host";
+  ChildResult r = Run("copy-mark-copy");
+  ASSERT_EQ(r.exit_code, 0) << r.raw;
+  InjectedTrace t = ReadInjectedTrace(dir_);
+  ASSERT_TRUE(t.measured) << t.why;
+  EXPECT_EQ(t.tally.copies.at({kHost, 0}).bytes, kCopyBytes);
+}
+
+TEST_F(InjectionTest, OnAGpuAnotherCuptiClientLeavesTheLoadUnmeasured) {
+  if (!HostHasNvidiaDriver()) GTEST_SKIP() << "no NVIDIA driver on this host";
+  Run("copy-then-profiler-disables");
+  InjectedTrace t = ReadInjectedTrace(dir_);
+  EXPECT_FALSE(t.measured);
+  EXPECT_THAT(t.why, HasSubstr("another CUPTI client in this process called cuptiActivityDisable"));
+}
+
+TEST_F(InjectionTest, OnAGpuADriverToldNothingLeavesTheLoadUnmeasured) {
+  if (!HostHasNvidiaDriver()) GTEST_SKIP() << "no NVIDIA driver on this host";
+  // The real driver without CUDA_INJECTION64_PATH: the process copies, exits
+  // through exit(), and its report must not read as "no GPU used".
+  ChildResult r = Run("copy", {{"CUDA_INJECTION64_PATH", ""}});
+  ASSERT_EQ(r.exit_code, 0) << r.raw;
+  InjectedTrace t = ReadInjectedTrace(dir_);
+  EXPECT_FALSE(t.measured);
+  EXPECT_THAT(t.why, HasSubstr("the driver never called the injection library"));
 }
 
 TEST_F(InjectionTest, OnAGpuTheCopiesOfAnotherProcessAreCounted) {
