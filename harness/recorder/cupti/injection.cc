@@ -175,12 +175,40 @@ void Report(bool last) {
 
 void ReportAtExit() { Report(/*last=*/true); }
 
+// The next definition of `name` after this library (libc's, CUPTI's).
+template <typename Fn>
+Fn Next(const char* name) {
+  return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
+}
+
+// libc's exec functions, looked up at load: a vfork child (posix_spawn's,
+// Python's subprocess) calls them while its parent's other threads run, and
+// must not take the dynamic loader's lock.
+using ExecveFn = int (*)(const char*, char* const*, char* const*);
+using ExecvFn = int (*)(const char*, char* const*);
+using FexecveFn = int (*)(int, char* const*, char* const*);
+ExecveFn libc_execve = nullptr;
+ExecvFn libc_execv = nullptr;
+ExecvFn libc_execvp = nullptr;
+ExecveFn libc_execvpe = nullptr;
+FexecveFn libc_fexecve = nullptr;
+
 void AfterForkInChild() {
   reported = 0;
   BeginImage();
 }
 
+void ResolveLibcExec() {
+  if (libc_execve != nullptr) return;
+  libc_execv = Next<ExecvFn>("execv");
+  libc_execvp = Next<ExecvFn>("execvp");
+  libc_execvpe = Next<ExecveFn>("execvpe");
+  libc_fexecve = Next<FexecveFn>("fexecve");
+  libc_execve = Next<ExecveFn>("execve");  // last: it marks all resolved
+}
+
 __attribute__((constructor)) void OnLoad() {
+  ResolveLibcExec();
   const char* dir = std::getenv("HARNESS_CUPTI_OUTPUT_DIR");
   if (dir == nullptr || *dir == '\0' || std::strlen(dir) >= sizeof(output_dir)) return;
   std::strcpy(output_dir, dir);
@@ -194,12 +222,6 @@ __attribute__((constructor)) void OnLoad() {
 
 // Last resort for an exit that ran no atexit handlers.
 __attribute__((destructor)) void OnUnload() { Report(/*last=*/true); }
-
-// The next definition of `name` after this library (libc's, CUPTI's).
-template <typename Fn>
-Fn Next(const char* name) {
-  return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
-}
 
 // Records that another CUPTI client touched tracing after it started here.
 void ForeignCupti(const char* what) {
@@ -236,27 +258,32 @@ HARNESS_EXPORT __attribute__((noreturn)) void _Exit(int status) { _exit(status);
 // exec*: the image ends here if the exec succeeds.
 HARNESS_EXPORT int execve(const char* path, char* const argv[], char* const envp[]) noexcept {
   Report(/*last=*/false);
-  return Next<int (*)(const char*, char* const*, char* const*)>("execve")(path, argv, envp);
+  ResolveLibcExec();  // an exec before this library's constructor ran
+  return libc_execve(path, argv, envp);
 }
 
 HARNESS_EXPORT int execv(const char* path, char* const argv[]) noexcept {
   Report(/*last=*/false);
-  return Next<int (*)(const char*, char* const*)>("execv")(path, argv);
+  ResolveLibcExec();
+  return libc_execv(path, argv);
 }
 
 HARNESS_EXPORT int execvp(const char* file, char* const argv[]) noexcept {
   Report(/*last=*/false);
-  return Next<int (*)(const char*, char* const*)>("execvp")(file, argv);
+  ResolveLibcExec();
+  return libc_execvp(file, argv);
 }
 
 HARNESS_EXPORT int execvpe(const char* file, char* const argv[], char* const envp[]) noexcept {
   Report(/*last=*/false);
-  return Next<int (*)(const char*, char* const*, char* const*)>("execvpe")(file, argv, envp);
+  ResolveLibcExec();
+  return libc_execvpe(file, argv, envp);
 }
 
 HARNESS_EXPORT int fexecve(int fd, char* const argv[], char* const envp[]) noexcept {
   Report(/*last=*/false);
-  return Next<int (*)(int, char* const*, char* const*)>("fexecve")(fd, argv, envp);
+  ResolveLibcExec();
+  return libc_fexecve(fd, argv, envp);
 }
 
 HARNESS_EXPORT int execl(const char* path, const char* arg, ...) noexcept {
