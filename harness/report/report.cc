@@ -36,6 +36,12 @@ std::string HumanBytes(int64_t b) {
   return buf;
 }
 
+// The HTML cell's tooltip: why it failed, or why it has no ledger.
+std::string CellNote(const runner::CaseReport& r) {
+  if (!r.verdict.reasons.empty()) return r.verdict.reasons[0];
+  return r.measured.has_ledger ? "" : r.measured.ledger_unavailable;
+}
+
 std::string Cell(const runner::CaseReport& r) {
   std::string cell = verdict::OutcomeName(r.verdict.outcome);
   if (r.verdict.outcome == Outcome::kSkipped) return cell;
@@ -233,8 +239,7 @@ Status WriteReports(const std::vector<runner::CaseReport>& reports, const std::s
         std::string cell = it == t.cells.end() ? "-" : Cell(*it->second);
         std::string cls = it == t.cells.end() ? "" : verdict::OutcomeName(it->second->verdict.outcome);
         md << " " << cell << " |";
-        html << "<td class=\"" << cls << "\" title=\""
-             << Escape(it == t.cells.end() || it->second->verdict.reasons.empty() ? "" : it->second->verdict.reasons[0])
+        html << "<td class=\"" << cls << "\" title=\"" << Escape(it == t.cells.end() ? "" : CellNote(*it->second))
              << "\">" << Escape(cell) << "</td>";
       }
       md << "\n";

@@ -1,0 +1,103 @@
+// The four report files and the terminal matrix, from hand-made case reports:
+// every case is in the JSON, failures and skips are in the JUnit XML with
+// their reasons, and the matrix cells say outcome, class and bytes.
+#include "harness/report/report.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace harness::report {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+runner::CaseReport Case(const std::string& strategy, const std::string& environment, verdict::Outcome outcome) {
+  runner::CaseReport r;
+  r.c.file = "scenarios/example.yaml";
+  r.c.strategy = strategy;
+  r.c.environment.name = environment;
+  r.c.id = "example/" + strategy + "@" + environment;
+  r.c.target = "cpu";
+  r.verdict.outcome = outcome;
+  r.measured.target = "cpu";
+  return r;
+}
+
+std::string Read(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class ReportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    runner::CaseReport measured = Case("map_location", "missing-gpu", verdict::Outcome::kPass);
+    measured.measured.has_ledger = true;
+    measured.measured.transfer_bytes = {{"host_to_device", 0}, {"device_to_host", 0}};
+    measured.measured.ledger_json = R"({"sources": ["cupti-injection"]})";
+    runner::CaseReport failed = Case("load_then_to", "missing-gpu", verdict::Outcome::kFail);
+    failed.measured.outcome = Status(ErrorClass::kCudaUnavailable, "No CUDA GPUs are available");
+    failed.verdict.reasons = {"outcome: expected ok, got cuda-unavailable"};
+    runner::CaseReport unledgered = Case("py_map_location", "missing-gpu", verdict::Outcome::kPass);
+    unledgered.measured.ledger_unavailable = "CUPTI injection: process 7 (/usr/bin/python3) ended without reporting";
+    runner::CaseReport skipped = Case("map_location", "dual-gpu", verdict::Outcome::kSkipped);
+    skipped.skip_reason = "needs 2 GPUs, host has 0";
+    skipped.verdict.reasons = {skipped.skip_reason};
+    reports_ = {measured, failed, unledgered, skipped};
+    const char* tmp = std::getenv("TEST_TMPDIR");
+    dir_ = std::string(tmp ? tmp : "/tmp") + "/report_test_" + std::to_string(getpid());
+    ASSERT_TRUE(WriteReports(reports_, dir_).ok());
+  }
+  std::vector<runner::CaseReport> reports_;
+  std::string dir_;
+};
+
+TEST_F(ReportTest, JsonHoldsEveryCaseWithItsLedgerAndWhyNone) {
+  nlohmann::json j = nlohmann::json::parse(Read(dir_ + "/report.json"));
+  ASSERT_EQ(j["cases"].size(), 4u);
+  EXPECT_EQ(j["cases"][0]["ledger"]["sources"][0], "cupti-injection");
+  EXPECT_EQ(j["cases"][1]["outcome"]["message"], "No CUDA GPUs are available");
+  EXPECT_EQ(j["cases"][2]["ledger_unavailable"],
+            "CUPTI injection: process 7 (/usr/bin/python3) ended without reporting");
+  EXPECT_EQ(j["cases"][3]["verdict"], "SKIPPED");
+  EXPECT_THAT(j["summary"].get<std::string>(), HasSubstr("2 passed, 1 failed, 1 skipped"));
+}
+
+TEST_F(ReportTest, JunitHasOneFailureAndOneSkipWithTheirReasons) {
+  std::string xml = Read(dir_ + "/junit.xml");
+  EXPECT_THAT(xml, HasSubstr("tests=\"4\" failures=\"1\" skipped=\"1\""));
+  EXPECT_THAT(xml, HasSubstr("<failure message=\"outcome: expected ok, got cuda-unavailable\">"));
+  EXPECT_THAT(xml, HasSubstr("<skipped message=\"needs 2 GPUs, host has 0\"/>"));
+}
+
+TEST_F(ReportTest, MatrixCellsSayOutcomeClassAndBytes) {
+  std::string md = Read(dir_ + "/summary.md");
+  EXPECT_THAT(md, HasSubstr("| map_location | PASS ok h2d=0 d2h=0 | SKIPPED |"));
+  EXPECT_THAT(md, HasSubstr("| py_map_location | PASS ok (no ledger) | - |"));
+  EXPECT_THAT(Matrix(reports_), HasSubstr("FAIL cuda-unavailable"));
+}
+
+TEST_F(ReportTest, HtmlCellsExplainFailuresAndMissingLedgers) {
+  std::string html = Read(dir_ + "/report.html");
+  EXPECT_THAT(html, HasSubstr("title=\"outcome: expected ok, got cuda-unavailable\""));
+  EXPECT_THAT(html, HasSubstr("title=\"CUPTI injection: process 7 (/usr/bin/python3) ended without reporting\""));
+  EXPECT_THAT(html, Not(HasSubstr("<script")));  // one self-contained page, no scripts
+}
+
+TEST(WriteReportsTest, AnUnwritableDirectoryIsAnIoError) {
+  Status s = WriteReports({}, "/proc/no-such-dir");
+  EXPECT_EQ(s.error_class(), ErrorClass::kIoError);
+}
+
+}  // namespace
+}  // namespace harness::report
