@@ -15,26 +15,20 @@ std::string DeviceName(int index) {
   return index < 0 ? "cpu" : "cuda:" + std::to_string(index);
 }
 
-void CopyTally::Add(int src, int dst, int64_t bytes) {
-  if (src < 0 && dst < 0) h2h.Add(bytes);
-  else if (src < 0) h2d.Add(bytes);
-  else if (dst < 0) d2h.Add(bytes);
-  else d2d.Add(bytes);
-  if (src >= 0 || dst >= 0) pairs[DeviceName(src) + "->" + DeviceName(dst)].Add(bytes);
+void CopyTally::Add(int src, int dst, int64_t bytes, int64_t copies) {
+  Transfer* direction = src < 0 ? (dst < 0 ? &h2h : &h2d) : (dst < 0 ? &d2h : &d2d);
+  direction->bytes += bytes;
+  direction->count += copies;
+  if (src >= 0 || dst >= 0) {
+    Transfer& pair = pairs[DeviceName(src) + "->" + DeviceName(dst)];
+    pair.bytes += bytes;
+    pair.count += copies;
+  }
 }
 
 CopyTally CopyTally::FromDriver(const cupti::DriverTally& driver) {
   CopyTally t;
-  for (const auto& [pair, c] : driver.copies) {
-    Transfer* direction = pair.first < 0 ? (pair.second < 0 ? &t.h2h : &t.h2d) : (pair.second < 0 ? &t.d2h : &t.d2d);
-    direction->bytes += c.bytes;
-    direction->count += c.count;
-    if (pair.first >= 0 || pair.second >= 0) {
-      Transfer& p = t.pairs[DeviceName(pair.first) + "->" + DeviceName(pair.second)];
-      p.bytes += c.bytes;
-      p.count += c.count;
-    }
-  }
+  for (const auto& [pair, c] : driver.copies) t.Add(pair.first, pair.second, c.bytes, c.count);
   return t;
 }
 

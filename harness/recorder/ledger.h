@@ -31,7 +31,7 @@ struct DeviceMemory {
 struct CopyTally {
   Transfer h2d, d2h, d2d, h2h;
   std::map<std::string, Transfer> pairs;  // "cpu->cuda:0", "cuda:1->cuda:0"
-  void Add(int src, int dst, int64_t bytes);
+  void Add(int src, int dst, int64_t bytes, int64_t copies = 1);
   static CopyTally FromDriver(const cupti::DriverTally& driver);
 };
 

@@ -292,8 +292,6 @@ Status RunRecorded(const std::function<void()>& body, Ledger* ledger) {
       start_level[d] = 0;
     }
   }
-#endif
-#if HARNESS_TORCH_HAS_CUDA
   // The driver's own count of real GPU copies, where CUPTI can trace.
   Status cupti_started(ErrorClass::kEnvNotRealized, "no CUDA device");
   if (devices > 0 && !virtual_backend) cupti_started = cupti::ActivityTracer::Get().Start({.copies = true});

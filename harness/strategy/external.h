@@ -18,7 +18,9 @@
 // after loading by copying them to the host calls harness_cupti_mark_loaded()
 // (exported by the preloaded library; from Python
 // ctypes.CDLL(None).harness_cupti_mark_loaded()) in between, so that only the
-// load's own copies count.
+// load's own copies count. Synchronise the devices first: a copy still in
+// flight has no complete record yet, and an incomplete record leaves the
+// case without a ledger.
 #ifndef HARNESS_STRATEGY_EXTERNAL_H_
 #define HARNESS_STRATEGY_EXTERNAL_H_
 

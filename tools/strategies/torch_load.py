@@ -69,6 +69,8 @@ def main():
         else:
             obj = move(load("cpu"), args.target)
         tensors = named_tensors(obj)
+        if torch.cuda.is_initialized():
+            torch.cuda.synchronize()  # every copy complete before the mark
         mark_loaded()
         result = {
             "ok": True,

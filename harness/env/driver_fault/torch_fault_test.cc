@@ -31,8 +31,6 @@
 #include <gtest/gtest.h>
 #include <torch/cuda.h>
 
-#include <cstdio>
-#include <cstring>
 #include <string>
 
 #include "harness/env/driver_fault/driver_fault.h"

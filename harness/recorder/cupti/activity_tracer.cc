@@ -57,10 +57,11 @@ Status ActivityTracer::Start(const TraceOptions& options) {
   std::lock_guard<std::mutex> control(control_mu_);
   if (started()) return Status(ErrorClass::kInternal, "CUPTI tracer started twice");
   // Buffers of an earlier session, if any, go before the tally is reset, and
-  // so does the count of records dropped before now.
+  // so does the count of records dropped before now: CUPTI resets the count
+  // when it is read, so reading it here is what matters.
   cupti.activity_flush_all(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED);
-  size_t dropped_before = 0;
-  cupti.activity_get_num_dropped_records(nullptr, 0, &dropped_before);
+  size_t dropped_before_start = 0;
+  cupti.activity_get_num_dropped_records(nullptr, 0, &dropped_before_start);
   if (!callbacks_registered_) {
     CUptiResult r = cupti.activity_register_callbacks(&BufferRequested, &BufferCompleted);
     if (r != CUPTI_SUCCESS) {

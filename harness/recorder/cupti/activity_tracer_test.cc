@@ -10,10 +10,13 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <functional>
+#include <memory>
 
 #include "harness/env/driver_fault/test_child.h"
 #include "harness/recorder/cupti/cupti_library.h"
 #include "harness/recorder/cupti/test_support.h"
+#include "tools/cpp/runfiles/runfiles.h"
 
 namespace harness::recorder::cupti {
 namespace {
@@ -74,6 +77,102 @@ TEST(ActivityTracerTest, WithoutADriverStartSaysWhatCuptiSaid) {
   EXPECT_EQ(r.fields["class"], "env-not-realized");
   EXPECT_THAT(r.fields["message"], HasSubstr("CUPTI_ERROR"));
   EXPECT_EQ(r.fields["started"], "0");
+}
+
+// testdata/fake_cupti.cc, which hands back the records $FAKE_CUPTI_FLUSHES
+// describes: the tracer's folding, flushing and dropping without a GPU.
+std::string FakeCupti() {
+  std::string error;
+  std::unique_ptr<bazel::tools::cpp::runfiles::Runfiles> runfiles(
+      bazel::tools::cpp::runfiles::Runfiles::CreateForTest(&error));
+  return runfiles ? runfiles->Rlocation("ckpt_harness/harness/recorder/cupti/testdata/libcupti_fake.so") : "";
+}
+
+// Runs `session` in a child with the fake CUPTI handing back `flushes`.
+ChildResult WithFakeCupti(const std::string& flushes, const std::function<std::string()>& session) {
+  const std::string fake = FakeCupti();
+  return RunInFork([&] {
+    setenv("HARNESS_CUPTI_LIBRARY", fake.c_str(), 1);
+    setenv("FAKE_CUPTI_FLUSHES", flushes.c_str(), 1);
+    return session();
+  });
+}
+
+std::string TallyFields(const Result<DriverTally>& t) {
+  if (!t.ok()) return StatusFields(t.status());
+  std::string out = StatusFields(OkStatus());
+  for (const auto& [pair, count] : t->copies) {
+    out += Field("copy " + std::to_string(pair.first) + "->" + std::to_string(pair.second),
+                 std::to_string(count.bytes) + "/" + std::to_string(count.count));
+  }
+  for (const auto& [device, m] : t->device_memory) {
+    out += Field("peak " + std::to_string(device), std::to_string(m.peak_bytes));
+  }
+  return out + Field("dropped", std::to_string(t->dropped_records));
+}
+
+TEST(ActivityTracerWithFakeCuptiTest, RecordsAreFoldedByDevicePair) {
+  if (!kBuiltWithCupti) GTEST_SKIP() << "built without CUPTI headers";
+  ChildResult r = WithFakeCupti(";htod:1048576,htod:1024,dtoh:4096,ptop:1:0:512,alloc:2097152,free:2097152", [] {
+    Status s = ActivityTracer::Get().Start({.copies = true, .device_memory = true});
+    if (!s.ok()) return StatusFields(s);
+    return TallyFields(ActivityTracer::Get().Stop());
+  });
+  ASSERT_EQ(r.fields["class"], "ok") << r.fields["message"];
+  EXPECT_EQ(r.fields["copy -1->0"], "1049600/2");
+  EXPECT_EQ(r.fields["copy 0->-1"], "4096/1");
+  EXPECT_EQ(r.fields["copy 1->0"], "512/1");
+  EXPECT_EQ(r.fields["peak 0"], "2097152");
+  EXPECT_EQ(r.fields["dropped"], "0");
+}
+
+TEST(ActivityTracerWithFakeCuptiTest, RecordsFlushedAtStartBelongToNoSession) {
+  if (!kBuiltWithCupti) GTEST_SKIP() << "built without CUPTI headers";
+  ChildResult r = WithFakeCupti("htod:999;dtoh:64", [] {
+    Status s = ActivityTracer::Get().Start({});
+    if (!s.ok()) return StatusFields(s);
+    return TallyFields(ActivityTracer::Get().Stop());
+  });
+  EXPECT_EQ(r.fields.count("copy -1->0"), 0u) << r.raw;
+  EXPECT_EQ(r.fields["copy 0->-1"], "64/1");
+}
+
+TEST(ActivityTracerWithFakeCuptiTest, AnIncompleteRecordCountsAsDroppedWithWhatFollows) {
+  if (!kBuiltWithCupti) GTEST_SKIP() << "built without CUPTI headers";
+  ChildResult r = WithFakeCupti(";htod:64,incomplete,dtoh:64", [] {
+    Status s = ActivityTracer::Get().Start({});
+    if (!s.ok()) return StatusFields(s);
+    return TallyFields(ActivityTracer::Get().Stop());
+  });
+  EXPECT_EQ(r.fields["copy -1->0"], "64/1") << r.raw;
+  EXPECT_EQ(r.fields.count("copy 0->-1"), 0u);
+  EXPECT_EQ(r.fields["dropped"], "1");
+}
+
+TEST(ActivityTracerWithFakeCuptiTest, SnapshotKeepsTracing) {
+  if (!kBuiltWithCupti) GTEST_SKIP() << "built without CUPTI headers";
+  ChildResult r = WithFakeCupti(";htod:64;dtoh:32", [] {
+    Status s = ActivityTracer::Get().Start({});
+    if (!s.ok()) return StatusFields(s);
+    Result<DriverTally> snapshot = ActivityTracer::Get().Snapshot();
+    std::string out = Field("snapshot_copies", snapshot.ok() ? std::to_string(snapshot->copies.size()) : "error");
+    out += Field("started_after_snapshot", ActivityTracer::Get().started() ? "1" : "0");
+    return out + TallyFields(ActivityTracer::Get().Stop());
+  });
+  EXPECT_EQ(r.fields["snapshot_copies"], "1") << r.raw;
+  EXPECT_EQ(r.fields["started_after_snapshot"], "1");
+  EXPECT_EQ(r.fields["copy -1->0"], "64/1");
+  EXPECT_EQ(r.fields["copy 0->-1"], "32/1");
+}
+
+TEST(ActivityTracerWithFakeCuptiTest, StartingTwiceIsAnInternalError) {
+  if (!kBuiltWithCupti) GTEST_SKIP() << "built without CUPTI headers";
+  ChildResult r = WithFakeCupti("", [] {
+    Status first = ActivityTracer::Get().Start({});
+    return StatusFields(first.ok() ? ActivityTracer::Get().Start({}) : first);
+  });
+  EXPECT_EQ(r.fields["class"], "internal") << r.raw;
+  EXPECT_EQ(r.fields["message"], "CUPTI tracer started twice");
 }
 
 TEST(ActivityTracerTest, OnAGpuCountsRealDriverCopiesByDirection) {

@@ -62,6 +62,7 @@ Result<const CuptiLibrary*> Load() {
     }
     auto* lib = new CuptiLibrary{};
     lib->path = candidate;
+    lib->handle = handle;
     std::string missing;
     Bind(handle, "cuptiActivityEnable", &lib->activity_enable, &missing);
     Bind(handle, "cuptiActivityDisable", &lib->activity_disable, &missing);

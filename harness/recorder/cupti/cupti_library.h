@@ -36,6 +36,7 @@ constexpr bool kBuiltWithCupti = HARNESS_CUDA_HAS_CUPTI != 0;
 // The entry points the tracer uses; each one non-null once loaded.
 struct CuptiLibrary {
   std::string path;  // the file it came from
+  void* handle;      // dlopen's
   CUptiResult (*activity_enable)(CUpti_ActivityKind);
   CUptiResult (*activity_disable)(CUpti_ActivityKind);
   CUptiResult (*activity_register_callbacks)(CUpti_BuffersCallbackRequestFunc,

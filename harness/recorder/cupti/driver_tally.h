@@ -14,8 +14,12 @@
 #include <string>
 #include <utility>
 
+#include "cuda_toolkit/cuda_toolkit_info.h"
 #include "harness/base/status.h"
-#include "harness/recorder/cupti/cupti_library.h"
+
+#if HARNESS_CUDA_HAS_CUPTI
+#include <cupti_activity.h>
+#endif
 
 namespace harness::recorder::cupti {
 
@@ -61,8 +65,9 @@ struct ProcessReport {
   std::string program;           // /proc/self/exe of the process
   bool injected = false;         // the driver called InitializeInjection
   int cuda_check = -1;           // at its end: cuDeviceGetCount's result from
-                                 // the loaded driver; -1 none loaded, -3 no
-                                 // device (see injection.cc)
+                                 // the loaded driver; -1 none loaded, -2 it
+                                 // has no cuDeviceGetCount, -3 success with
+                                 // no device (see injection.cc)
   bool cuda_usable = false;      // whether that answer leaves room for GPU use
   std::string cupti = "ok";      // "ok" or why CUPTI could not trace
   DriverTally tally;

@@ -47,6 +47,7 @@
 #include <vector>
 
 #include "harness/recorder/cupti/activity_tracer.h"
+#include "harness/recorder/cupti/cupti_library.h"
 #include "harness/recorder/cupti/driver_tally.h"
 
 namespace {
@@ -311,6 +312,8 @@ HARNESS_EXPORT int execle(const char* path, const char* arg, ...) noexcept {
   return execve(path, argv.data(), envp);
 }
 
+// Callers synchronise first: a copy still in flight has no complete record
+// yet, and an incomplete record makes the whole trace unmeasured.
 HARNESS_EXPORT void harness_cupti_mark_loaded(void) {
   if (traced_pid.load() != getpid()) return;
   std::lock_guard<std::mutex> lock(state_mu);
@@ -322,10 +325,26 @@ HARNESS_EXPORT void harness_cupti_mark_loaded(void) {
   }
 }
 
+#if HARNESS_CUDA_HAS_CUPTI
+namespace {
+
+// CUPTI's own `name`: the next definition after this library, or, where the
+// process's CUPTI is not in the global scope (dlopened with RTLD_LOCAL, as
+// the tracer does), the one in the CUPTI the tracer loaded.
+template <typename Fn>
+Fn Cupti(const char* name) {
+  if (Fn next = Next<Fn>(name)) return next;
+  harness::Result<const harness::recorder::cupti::CuptiLibrary*> lib = harness::recorder::cupti::LoadCupti();
+  return lib.ok() ? reinterpret_cast<Fn>(dlsym((*lib)->handle, name)) : nullptr;
+}
+
+}  // namespace
+
 HARNESS_EXPORT CUptiResult cuptiActivityRegisterCallbacks(CUpti_BuffersCallbackRequestFunc requested,
                                                           CUpti_BuffersCallbackCompleteFunc completed) {
   ForeignCupti("cuptiActivityRegisterCallbacks");
-  return Next<decltype(&cuptiActivityRegisterCallbacks)>("cuptiActivityRegisterCallbacks")(requested, completed);
+  auto real = Cupti<decltype(&cuptiActivityRegisterCallbacks)>("cuptiActivityRegisterCallbacks");
+  return real != nullptr ? real(requested, completed) : CUPTI_ERROR_NOT_INITIALIZED;
 }
 
 HARNESS_EXPORT CUptiResult cuptiActivityDisable(CUpti_ActivityKind kind) {
@@ -333,13 +352,16 @@ HARNESS_EXPORT CUptiResult cuptiActivityDisable(CUpti_ActivityKind kind) {
       kind == CUPTI_ACTIVITY_KIND_MEMORY2) {
     ForeignCupti("cuptiActivityDisable");
   }
-  return Next<decltype(&cuptiActivityDisable)>("cuptiActivityDisable")(kind);
+  auto real = Cupti<decltype(&cuptiActivityDisable)>("cuptiActivityDisable");
+  return real != nullptr ? real(kind) : CUPTI_ERROR_NOT_INITIALIZED;
 }
 
 HARNESS_EXPORT CUptiResult cuptiFinalize(void) {
   ForeignCupti("cuptiFinalize");
-  return Next<decltype(&cuptiFinalize)>("cuptiFinalize")();
+  auto real = Cupti<decltype(&cuptiFinalize)>("cuptiFinalize");
+  return real != nullptr ? real() : CUPTI_ERROR_NOT_INITIALIZED;
 }
+#endif  // HARNESS_CUDA_HAS_CUPTI
 
 // Called by the CUDA driver inside cuInit when CUDA_INJECTION64_PATH names
 // this library. Returns 1: the process goes on even where CUPTI cannot trace
