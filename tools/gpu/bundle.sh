@@ -17,7 +17,8 @@ targets=(
   fixtures/golden/golden_test harness/recorder/recorder_test harness/env/environment_test
   harness/worker/worker_test tests/scenario_replay_test
   harness/recorder/ledger_test harness/recorder/cupti/activity_tracer_test
-  harness/recorder/cupti/injection_test harness/recorder/cupti/driver_tally_test
+  harness/recorder/cupti/injection_test harness/recorder/cupti/injected_test
+  harness/recorder/cupti/driver_tally_test harness/report/report_test
   harness/recorder/cupti/libharness_cupti_injection.so
 )
 for t in "${targets[@]}"; do cp "$bin/$t" .gpu/bin/; done

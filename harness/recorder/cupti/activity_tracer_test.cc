@@ -9,6 +9,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <functional>
 #include <memory>
@@ -81,12 +83,23 @@ TEST(ActivityTracerTest, WithoutADriverStartSaysWhatCuptiSaid) {
 
 // testdata/fake_cupti.cc, which hands back the records $FAKE_CUPTI_FLUSHES
 // describes: the tracer's folding, flushing and dropping without a GPU.
+// "" outside Bazel (the GPU bundle carries no test data).
 std::string FakeCupti() {
   std::string error;
   std::unique_ptr<bazel::tools::cpp::runfiles::Runfiles> runfiles(
       bazel::tools::cpp::runfiles::Runfiles::CreateForTest(&error));
-  return runfiles ? runfiles->Rlocation("ckpt_harness/harness/recorder/cupti/testdata/libcupti_fake.so") : "";
+  std::string path =
+      runfiles ? runfiles->Rlocation("ckpt_harness/harness/recorder/cupti/testdata/libcupti_fake.so") : "";
+  return !path.empty() && access(path.c_str(), R_OK) == 0 ? path : "";
 }
+
+class ActivityTracerWithFakeCuptiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!kBuiltWithCupti) GTEST_SKIP() << "built without CUPTI headers";
+    if (FakeCupti().empty()) GTEST_SKIP() << "testdata/libcupti_fake.so is not in this binary's runfiles";
+  }
+};
 
 // Runs `session` in a child with the fake CUPTI handing back `flushes`.
 ChildResult WithFakeCupti(const std::string& flushes, const std::function<std::string()>& session) {
@@ -111,8 +124,7 @@ std::string TallyFields(const Result<DriverTally>& t) {
   return out + Field("dropped", std::to_string(t->dropped_records));
 }
 
-TEST(ActivityTracerWithFakeCuptiTest, RecordsAreFoldedByDevicePair) {
-  if (!kBuiltWithCupti) GTEST_SKIP() << "built without CUPTI headers";
+TEST_F(ActivityTracerWithFakeCuptiTest, RecordsAreFoldedByDevicePair) {
   ChildResult r = WithFakeCupti(";htod:1048576,htod:1024,dtoh:4096,ptop:1:0:512,alloc:2097152,free:2097152", [] {
     Status s = ActivityTracer::Get().Start({.copies = true, .device_memory = true});
     if (!s.ok()) return StatusFields(s);
@@ -126,8 +138,7 @@ TEST(ActivityTracerWithFakeCuptiTest, RecordsAreFoldedByDevicePair) {
   EXPECT_EQ(r.fields["dropped"], "0");
 }
 
-TEST(ActivityTracerWithFakeCuptiTest, RecordsFlushedAtStartBelongToNoSession) {
-  if (!kBuiltWithCupti) GTEST_SKIP() << "built without CUPTI headers";
+TEST_F(ActivityTracerWithFakeCuptiTest, RecordsFlushedAtStartBelongToNoSession) {
   ChildResult r = WithFakeCupti("htod:999;dtoh:64", [] {
     Status s = ActivityTracer::Get().Start({});
     if (!s.ok()) return StatusFields(s);
@@ -137,8 +148,7 @@ TEST(ActivityTracerWithFakeCuptiTest, RecordsFlushedAtStartBelongToNoSession) {
   EXPECT_EQ(r.fields["copy 0->-1"], "64/1");
 }
 
-TEST(ActivityTracerWithFakeCuptiTest, AnIncompleteRecordCountsAsDroppedWithWhatFollows) {
-  if (!kBuiltWithCupti) GTEST_SKIP() << "built without CUPTI headers";
+TEST_F(ActivityTracerWithFakeCuptiTest, AnIncompleteRecordCountsAsDroppedWithWhatFollows) {
   ChildResult r = WithFakeCupti(";htod:64,incomplete,dtoh:64", [] {
     Status s = ActivityTracer::Get().Start({});
     if (!s.ok()) return StatusFields(s);
@@ -149,8 +159,7 @@ TEST(ActivityTracerWithFakeCuptiTest, AnIncompleteRecordCountsAsDroppedWithWhatF
   EXPECT_EQ(r.fields["dropped"], "1");
 }
 
-TEST(ActivityTracerWithFakeCuptiTest, SnapshotKeepsTracing) {
-  if (!kBuiltWithCupti) GTEST_SKIP() << "built without CUPTI headers";
+TEST_F(ActivityTracerWithFakeCuptiTest, SnapshotKeepsTracing) {
   ChildResult r = WithFakeCupti(";htod:64;dtoh:32", [] {
     Status s = ActivityTracer::Get().Start({});
     if (!s.ok()) return StatusFields(s);
@@ -165,8 +174,7 @@ TEST(ActivityTracerWithFakeCuptiTest, SnapshotKeepsTracing) {
   EXPECT_EQ(r.fields["copy 0->-1"], "32/1");
 }
 
-TEST(ActivityTracerWithFakeCuptiTest, StartingTwiceIsAnInternalError) {
-  if (!kBuiltWithCupti) GTEST_SKIP() << "built without CUPTI headers";
+TEST_F(ActivityTracerWithFakeCuptiTest, StartingTwiceIsAnInternalError) {
   ChildResult r = WithFakeCupti("", [] {
     Status first = ActivityTracer::Get().Start({});
     return StatusFields(first.ok() ? ActivityTracer::Get().Start({}) : first);
