@@ -2,8 +2,9 @@
 // afresh with the injection environment (LD_PRELOAD, CUDA_INJECTION64_PATH,
 // HARNESS_CUPTI_OUTPUT_DIR) runs a probe, and ReadInjectedTrace judges what
 // the processes reported. Drivers: none (this project's CI), the driver-fault
-// stand-in, a fake working driver (testdata/fake_driver.cc) that does or does
-// not honour CUDA_INJECTION64_PATH, and on GPU hosts the real one.
+// stand-in, a fake working driver (driver_fault/testdata/fake_driver.cc) that
+// does or does not honour CUDA_INJECTION64_PATH, and on GPU hosts the real
+// one.
 #include <dlfcn.h>
 #include <sys/wait.h>
 #include <gmock/gmock.h>
@@ -130,7 +131,7 @@ class InjectionTest : public ::testing::Test {
   // The fake working driver's directory, for LD_LIBRARY_PATH, or "" outside
   // Bazel (the GPU bundle carries no test data).
   std::string FakeDriverDir() {
-    std::string path = Runfile("harness/recorder/cupti/testdata/libcuda.so.1");
+    std::string path = Runfile("harness/env/driver_fault/testdata/libcuda.so.1");
     return !path.empty() && access(path.c_str(), R_OK) == 0 ? Dir(path) : "";
   }
 

@@ -1,5 +1,7 @@
-// A libcuda.so.1 that plays a working NVIDIA driver with one device, for the
-// injection protocol's tests on hosts without a GPU. With
+// A libcuda.so.1 that is not the harness stand-in: it plays a working NVIDIA
+// driver with one device. driver_fault_test uses it as the real driver that
+// InstallDriverFault must refuse to replace; the CUPTI injection tests
+// (harness/recorder/cupti) as a driver on hosts without a GPU. With
 // FAKE_DRIVER_INJECTS=1 its cuInit does what the real driver does with
 // CUDA_INJECTION64_PATH: dlopens that library and calls InitializeInjection.
 // Without it, it is a driver that ignores the variable.
