@@ -39,6 +39,20 @@ std::vector<CUpti_ActivityKind> Kinds(const TraceOptions& o) {
 }  // namespace
 #endif  // HARNESS_CUDA_HAS_CUPTI
 
+namespace {
+
+thread_local int busy = 0;
+
+// Marks this thread as inside the tracer for a scope.
+struct Busy {
+  Busy() { ++busy; }
+  ~Busy() { --busy; }
+};
+
+}  // namespace
+
+bool ActivityTracer::BusyOnThisThread() { return busy > 0; }
+
 ActivityTracer& ActivityTracer::Get() {
   static ActivityTracer* tracer = new ActivityTracer();  // never destroyed: CUPTI
   return *tracer;                                        // may call back at exit
@@ -50,6 +64,7 @@ bool ActivityTracer::started() const {
 }
 
 Status ActivityTracer::Start(const TraceOptions& options) {
+  Busy in_tracer;
   Result<const CuptiLibrary*> loaded = LoadCupti();
   if (!loaded.ok()) return loaded.status();
 #if HARNESS_CUDA_HAS_CUPTI
@@ -101,6 +116,7 @@ Result<DriverTally> ActivityTracer::Stop() { return Flush(/*stop=*/true); }
 Result<DriverTally> ActivityTracer::Snapshot() { return Flush(/*stop=*/false); }
 
 Result<DriverTally> ActivityTracer::Flush(bool stop) {
+  Busy in_tracer;
 #if HARNESS_CUDA_HAS_CUPTI
   std::lock_guard<std::mutex> control(control_mu_);
   if (!started()) return Status(ErrorClass::kInternal, "CUPTI tracer stopped without a start");
@@ -128,6 +144,7 @@ Result<DriverTally> ActivityTracer::Flush(bool stop) {
 }
 
 void ActivityTracer::Fold(uint8_t* buffer, size_t valid_size) {
+  Busy in_tracer;
 #if HARNESS_CUDA_HAS_CUPTI
   Result<const CuptiLibrary*> loaded = LoadCupti();
   if (!loaded.ok()) return;

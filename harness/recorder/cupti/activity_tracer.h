@@ -42,6 +42,10 @@ class ActivityTracer {
   // on.
   Result<DriverTally> Snapshot();
   bool started() const;
+  // True while this thread is inside Start, Stop, Snapshot or Fold: a signal
+  // handler that ends the process then must not call them again (it would
+  // wait on a lock its own thread holds).
+  static bool BusyOnThisThread();
 
   // For CUPTI's callbacks only. A record CUPTI cannot hand back (incomplete
   // at a forced flush) counts as dropped.

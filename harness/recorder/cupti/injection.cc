@@ -67,6 +67,13 @@ std::atomic<pid_t> traced_pid{0};
 // memory with its parent.
 std::atomic<pid_t> reported{0};
 std::mutex state_mu;
+// Whether this thread holds (or waits for) state_mu: an _exit from a signal
+// handler on it must not take it again.
+thread_local int state_users = 0;
+struct StateLock {
+  StateLock() { ++state_users; state_mu.lock(); }
+  ~StateLock() { state_mu.unlock(); --state_users; }
+};
 std::string cupti_status = "not started";  // guarded by state_mu
 std::string foreign_cupti;                 // guarded by state_mu
 bool marked_loaded = false;                // guarded by state_mu
@@ -152,8 +159,10 @@ void Report(bool last) {
   const bool traced_here = traced_pid.load() == getpid();
   const bool forked_from_traced = traced_pid.load() != 0 && !traced_here;
   r.injected = traced_here;
-  if (traced_here) {
-    std::lock_guard<std::mutex> lock(state_mu);
+  if (traced_here && (ActivityTracer::BusyOnThisThread() || state_users > 0)) {
+    r.cupti = "the process ended inside the CUPTI tracer (an _exit from a signal handler?): not flushed";
+  } else if (traced_here) {
+    StateLock lock;
     r.cupti = !foreign_cupti.empty() ? foreign_cupti : cupti_status;
     if (cupti_status == "ok" && ActivityTracer::Get().started()) {
       harness::Result<DriverTally> tally = last ? ActivityTracer::Get().Stop() : ActivityTracer::Get().Snapshot();
@@ -227,7 +236,7 @@ __attribute__((destructor)) void OnUnload() { Report(/*last=*/true); }
 // Records that another CUPTI client touched tracing after it started here.
 void ForeignCupti(const char* what) {
   if (traced_pid.load() != getpid()) return;
-  std::lock_guard<std::mutex> lock(state_mu);
+  StateLock lock;
   if (cupti_status == "ok" && foreign_cupti.empty()) {
     foreign_cupti = std::string("another CUPTI client in this process called ") + what +
                     " after tracing started (a profiler?): records may be missing";
@@ -316,7 +325,7 @@ HARNESS_EXPORT int execle(const char* path, const char* arg, ...) noexcept {
 // yet, and an incomplete record makes the whole trace unmeasured.
 HARNESS_EXPORT void harness_cupti_mark_loaded(void) {
   if (traced_pid.load() != getpid()) return;
-  std::lock_guard<std::mutex> lock(state_mu);
+  StateLock lock;
   if (marked_loaded || cupti_status != "ok") return;
   harness::Result<DriverTally> tally = ActivityTracer::Get().Snapshot();
   if (tally.ok()) {
@@ -370,7 +379,7 @@ HARNESS_EXPORT int InitializeInjection(void) {
   if (traced_pid.load() == getpid()) return 1;
   harness::Status s = ActivityTracer::Get().Start({.copies = true, .device_memory = true});
   {
-    std::lock_guard<std::mutex> lock(state_mu);
+    StateLock lock;
     cupti_status = s.ok() ? "ok" : s.message();
   }
   traced_pid = getpid();

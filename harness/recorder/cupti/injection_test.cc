@@ -73,6 +73,10 @@ int Probe(const std::string& mode) {
     if (mark != nullptr) mark();
     return 0;
   }
+  if (mode == "cuinit-mark-interrupted") {  // a handler ends it inside the tracer
+    std::signal(SIGUSR1, [](int) { _exit(0); });
+    return Probe("cuinit-mark");
+  }
   if (mode == "cuinit-then-profiler-disables") {  // another CUPTI client
     Probe("cuinit");
     auto disable = reinterpret_cast<int (*)(int)>(dlsym(RTLD_DEFAULT, "cuptiActivityDisable"));
@@ -276,6 +280,17 @@ TEST_F(InjectionTest, WithAFakeGpuWhatFollowsTheLoadedMarkIsNotCounted) {
   ASSERT_TRUE(t.measured) << t.why;
   EXPECT_EQ(t.tally.copies.at({kHost, 0}).bytes, 1000);
   EXPECT_EQ(t.tally.copies.count({0, kHost}), 0u);
+}
+
+TEST_F(InjectionTest, WithAFakeGpuAnExitFromASignalHandlerInsideTheTracerDoesNotHang) {
+  if (FakeDriverDir().empty()) GTEST_SKIP() << "testdata/libcuda.so.1 is not in this binary's runfiles";
+  // The mark's flush raises SIGUSR1, whose handler calls _exit: the report
+  // must not wait for the locks its own thread holds.
+  ChildResult r = Run("cuinit-mark-interrupted", FakeGpu(";signal"));
+  ASSERT_TRUE(r.exited) << r.raw;
+  InjectedTrace t = ReadInjectedTrace(dir_);
+  EXPECT_FALSE(t.measured);
+  EXPECT_THAT(t.why, HasSubstr("ended inside the CUPTI tracer"));
 }
 
 TEST_F(InjectionTest, WithAFakeGpuAnotherCuptiClientLeavesTheLoadUnmeasured) {

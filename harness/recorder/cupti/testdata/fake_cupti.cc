@@ -7,17 +7,19 @@
 //                                          Start flushes once)
 //   group = item,item,...
 //   item  = htod:BYTES | dtoh:BYTES | dtod:BYTES | ptop:SRC:DST:BYTES |
-//           alloc:BYTES | free:BYTES | incomplete
+//           alloc:BYTES | free:BYTES | incomplete | signal
 //
 // Copies are on device 0 unless ptop. `incomplete` is a record that is not
 // finished, as a forced flush can return one: cuptiActivityGetNextRecord
-// answers CUPTI_ERROR_INVALID_KIND there.
+// answers CUPTI_ERROR_INVALID_KIND there. `signal` raises SIGUSR1 inside the
+// flush, before handing anything back.
 #include "cuda_toolkit/cuda_toolkit_info.h"
 
 #if HARNESS_CUDA_HAS_CUPTI
 #include <cupti_activity.h>
 #include <cupti_result.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -126,6 +128,7 @@ CUptiResult cuptiActivityFlushAll(uint32_t) {
     const int index = flushes++;
     if (index < static_cast<int>(groups.size())) group = groups[index];
   }
+  if (group == "signal") raise(SIGUSR1);
   if (group.empty() || request == nullptr || complete == nullptr) return CUPTI_SUCCESS;
   uint8_t* buffer = nullptr;
   size_t size = 0, max_records = 0;
