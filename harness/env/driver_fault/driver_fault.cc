@@ -9,12 +9,10 @@
 #include <memory>
 #include <string>
 
-#include "tools/cpp/runfiles/runfiles.h"
+#include "harness/base/data_file.h"
 
 namespace harness::env {
 namespace {
-
-using bazel::tools::cpp::runfiles::Runfiles;
 
 constexpr char kDriverSoname[] = "libcuda.so.1";
 // Exported by the stand-in only; see libcuda_stand_in.cc.
@@ -29,13 +27,6 @@ std::string Absolute(const std::string& path) {
   char resolved[PATH_MAX];
   if (realpath(path.c_str(), resolved) == nullptr) return path;
   return resolved;
-}
-
-std::string SelfExe() {
-  char buf[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  if (n <= 0) return "";
-  return std::string(buf, static_cast<size_t>(n));
 }
 
 std::string DlError() {
@@ -78,31 +69,12 @@ Result<std::string> FindDriverFaultStandIn(const std::string& argv0,
     return Status(ErrorClass::kEnvNotRealized,
                   "driver stand-in not found at " + explicit_path);
   }
-  const char* from_env = getenv(kDriverFaultLibEnvVar);
-  if (from_env != nullptr && from_env[0] != '\0') {
-    if (IsFile(from_env)) return Absolute(from_env);
-    return Status(ErrorClass::kEnvNotRealized,
-                  std::string("driver stand-in not found at $") +
-                      kDriverFaultLibEnvVar + "=" + from_env);
-  }
-  std::string error;
-  std::unique_ptr<Runfiles> runfiles(
-      Runfiles::Create(argv0.empty() ? SelfExe() : argv0, &error));
-  if (runfiles == nullptr) {
-    return Status(ErrorClass::kEnvNotRealized,
-                  "driver stand-in: no runfiles (" + error + "); set $" +
-                      kDriverFaultLibEnvVar);
-  }
-  std::string path = runfiles->Rlocation(kDriverFaultRunfilesPath);
-  if (!IsFile(path)) {
-    return Status(ErrorClass::kEnvNotRealized,
-                  std::string("driver stand-in ") + kDriverFaultRunfilesPath +
-                      " is not in this binary's runfiles");
-  }
-  // Keep the runfiles symlink's name: the loader needs no more, and the
+  // Keeps the runfiles symlink's name: the loader needs no more, and the
   // directory stays one that holds a file named libcuda.so.1.
-  if (path[0] != '/') path = Absolute(path);
-  return path;
+  return FindDataFile({.what = "driver stand-in",
+                       .env_var = kDriverFaultLibEnvVar,
+                       .runfiles_path = kDriverFaultRunfilesPath},
+                      argv0);
 }
 
 Status InstallDriverFault(const std::string& stand_in_path,

@@ -15,12 +15,10 @@
 
 #include "harness/base/status.h"
 #include "harness/env/driver_fault/test_child.h"
-#include "tools/cpp/runfiles/runfiles.h"
 
 namespace harness::env {
 namespace {
 
-using ::bazel::tools::cpp::runfiles::Runfiles;
 using ::harness::env::testing::ChildResult;
 using ::harness::env::testing::Field;
 using ::harness::env::testing::RunInFork;
@@ -34,10 +32,7 @@ std::string StandIn() {
 }
 
 std::string OtherDriver() {
-  std::unique_ptr<Runfiles> runfiles(Runfiles::CreateForTest());
-  if (runfiles == nullptr) return "";
-  return runfiles->Rlocation(
-      "ckpt_harness/harness/env/driver_fault/testdata/libcuda.so.1");
+  return testing::TestRunfile("harness/env/driver_fault/testdata/libcuda.so.1");
 }
 
 std::string StatusFields(const Status& s) {

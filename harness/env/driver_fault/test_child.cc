@@ -7,6 +7,9 @@
 #include <cerrno>
 #include <cstdlib>
 #include <exception>
+#include <memory>
+
+#include "tools/cpp/runfiles/runfiles.h"
 
 extern char** environ;
 
@@ -160,6 +163,15 @@ ChildResult RunSelf(
   }
   close(fds[1]);
   return Collect(pid, fds[0]);
+}
+
+std::string TestRunfile(const std::string& path) {
+  std::string error;
+  std::unique_ptr<bazel::tools::cpp::runfiles::Runfiles> runfiles(
+      bazel::tools::cpp::runfiles::Runfiles::CreateForTest(&error));
+  if (runfiles == nullptr) return "";
+  std::string found = runfiles->Rlocation("ckpt_harness/" + path);
+  return !found.empty() && access(found.c_str(), R_OK) == 0 ? found : "";
 }
 
 bool HostHasNvidiaDriver() { return access("/dev/nvidiactl", F_OK) == 0; }

@@ -37,6 +37,11 @@ ChildResult RunSelf(
     const std::vector<std::string>& args,
     const std::vector<std::pair<std::string, std::string>>& extra_env);
 
+// A file of this test's runfiles, by its path in the workspace
+// ("harness/env/driver_fault/testdata/libcuda.so.1"), or "" where it is not
+// there (a test binary run outside Bazel, as in the GPU bundle).
+std::string TestRunfile(const std::string& path);
+
 // True where the host has an NVIDIA kernel driver (/dev/nvidiactl), so
 // libcuda.so.1 would be real.
 bool HostHasNvidiaDriver();

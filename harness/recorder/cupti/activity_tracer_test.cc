@@ -18,7 +18,6 @@
 #include "harness/env/driver_fault/test_child.h"
 #include "harness/recorder/cupti/cupti_library.h"
 #include "harness/recorder/cupti/test_support.h"
-#include "tools/cpp/runfiles/runfiles.h"
 
 namespace harness::recorder::cupti {
 namespace {
@@ -84,14 +83,7 @@ TEST(ActivityTracerTest, WithoutADriverStartSaysWhatCuptiSaid) {
 // testdata/fake_cupti.cc, which hands back the records $FAKE_CUPTI_FLUSHES
 // describes: the tracer's folding, flushing and dropping without a GPU.
 // "" outside Bazel (the GPU bundle carries no test data).
-std::string FakeCupti() {
-  std::string error;
-  std::unique_ptr<bazel::tools::cpp::runfiles::Runfiles> runfiles(
-      bazel::tools::cpp::runfiles::Runfiles::CreateForTest(&error));
-  std::string path =
-      runfiles ? runfiles->Rlocation("ckpt_harness/harness/recorder/cupti/testdata/libcupti_fake.so") : "";
-  return !path.empty() && access(path.c_str(), R_OK) == 0 ? path : "";
-}
+std::string FakeCupti() { return env::testing::TestRunfile("harness/recorder/cupti/testdata/libcupti_fake.so"); }
 
 class ActivityTracerWithFakeCuptiTest : public ::testing::Test {
  protected:
@@ -124,12 +116,18 @@ std::string TallyFields(const Result<DriverTally>& t) {
   return out + Field("dropped", std::to_string(t->dropped_records));
 }
 
-TEST_F(ActivityTracerWithFakeCuptiTest, RecordsAreFoldedByDevicePair) {
-  ChildResult r = WithFakeCupti(";htod:1048576,htod:1024,dtoh:4096,ptop:1:0:512,alloc:2097152,free:2097152", [] {
-    Status s = ActivityTracer::Get().Start({.copies = true, .device_memory = true});
+// One tracing session, Start to Stop, against the fake CUPTI.
+ChildResult TraceWithFakeCupti(const std::string& flushes, const TraceOptions& options = {}) {
+  return WithFakeCupti(flushes, [options] {
+    Status s = ActivityTracer::Get().Start(options);
     if (!s.ok()) return StatusFields(s);
     return TallyFields(ActivityTracer::Get().Stop());
   });
+}
+
+TEST_F(ActivityTracerWithFakeCuptiTest, RecordsAreFoldedByDevicePair) {
+  ChildResult r = TraceWithFakeCupti(";htod:1048576,htod:1024,dtoh:4096,ptop:1:0:512,alloc:2097152,free:2097152",
+                                     {.copies = true, .device_memory = true});
   ASSERT_EQ(r.fields["class"], "ok") << r.fields["message"];
   EXPECT_EQ(r.fields["copy -1->0"], "1049600/2");
   EXPECT_EQ(r.fields["copy 0->-1"], "4096/1");
@@ -139,21 +137,13 @@ TEST_F(ActivityTracerWithFakeCuptiTest, RecordsAreFoldedByDevicePair) {
 }
 
 TEST_F(ActivityTracerWithFakeCuptiTest, RecordsFlushedAtStartBelongToNoSession) {
-  ChildResult r = WithFakeCupti("htod:999;dtoh:64", [] {
-    Status s = ActivityTracer::Get().Start({});
-    if (!s.ok()) return StatusFields(s);
-    return TallyFields(ActivityTracer::Get().Stop());
-  });
+  ChildResult r = TraceWithFakeCupti("htod:999;dtoh:64");
   EXPECT_EQ(r.fields.count("copy -1->0"), 0u) << r.raw;
   EXPECT_EQ(r.fields["copy 0->-1"], "64/1");
 }
 
 TEST_F(ActivityTracerWithFakeCuptiTest, AnIncompleteRecordCountsAsDroppedWithWhatFollows) {
-  ChildResult r = WithFakeCupti(";htod:64,incomplete,dtoh:64", [] {
-    Status s = ActivityTracer::Get().Start({});
-    if (!s.ok()) return StatusFields(s);
-    return TallyFields(ActivityTracer::Get().Stop());
-  });
+  ChildResult r = TraceWithFakeCupti(";htod:64,incomplete,dtoh:64");
   EXPECT_EQ(r.fields["copy -1->0"], "64/1") << r.raw;
   EXPECT_EQ(r.fields.count("copy 0->-1"), 0u);
   EXPECT_EQ(r.fields["dropped"], "1");

@@ -1,37 +1,16 @@
 #include "harness/recorder/cupti/injected.h"
 
 #include <dirent.h>
-#include <limits.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
-#include <memory>
 #include <set>
 #include <sstream>
 
-#include "tools/cpp/runfiles/runfiles.h"
+#include "harness/base/data_file.h"
 
 namespace harness::recorder::cupti {
 namespace {
-
-using bazel::tools::cpp::runfiles::Runfiles;
-
-constexpr char kLibraryName[] = "libharness_cupti_injection.so";
-constexpr char kRunfilesPath[] = "ckpt_harness/harness/recorder/cupti/libharness_cupti_injection.so";
-
-bool IsFile(const std::string& path) { return !path.empty() && access(path.c_str(), R_OK) == 0; }
-
-std::string Absolute(const std::string& path) {
-  char resolved[PATH_MAX];
-  return realpath(path.c_str(), resolved) != nullptr ? resolved : path;
-}
-
-std::string SelfExe() {
-  char buf[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
-}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -43,25 +22,10 @@ std::string ReadFile(const std::string& path) {
 }  // namespace
 
 Result<std::string> FindInjectionLibrary() {
-  if (const char* from_env = std::getenv("HARNESS_CUPTI_INJECTION"); from_env && *from_env) {
-    if (IsFile(from_env)) return Absolute(from_env);
-    return Status(ErrorClass::kEnvNotRealized,
-                  std::string("CUPTI injection library not found at $HARNESS_CUPTI_INJECTION=") + from_env);
-  }
-  std::string tried;
-  std::string error;
-  std::unique_ptr<Runfiles> runfiles(Runfiles::Create(SelfExe(), &error));
-  if (runfiles != nullptr) {
-    std::string path = runfiles->Rlocation(kRunfilesPath);
-    if (IsFile(path)) return Absolute(path);
-    tried += " runfiles:" + std::string(kRunfilesPath);
-  }
-  std::string exe = SelfExe();
-  std::string beside = exe.substr(0, exe.rfind('/') + 1) + kLibraryName;
-  if (IsFile(beside)) return Absolute(beside);
-  tried += " " + beside;
-  return Status(ErrorClass::kEnvNotRealized,
-                "CUPTI injection library not found (set $HARNESS_CUPTI_INJECTION); tried" + tried);
+  return FindDataFile({.what = "CUPTI injection library",
+                       .env_var = "HARNESS_CUPTI_INJECTION",
+                       .runfiles_path = "ckpt_harness/harness/recorder/cupti/libharness_cupti_injection.so",
+                       .beside_binary = "libharness_cupti_injection.so"});
 }
 
 std::vector<std::pair<std::string, std::string>> InjectionEnvironment(const std::string& library,

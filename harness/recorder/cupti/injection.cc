@@ -265,35 +265,37 @@ HARNESS_EXPORT __attribute__((noreturn)) void _exit(int status) {
 
 HARNESS_EXPORT __attribute__((noreturn)) void _Exit(int status) { _exit(status); }
 
-// exec*: the image ends here if the exec succeeds.
-HARNESS_EXPORT int execve(const char* path, char* const argv[], char* const envp[]) noexcept {
+namespace {
+
+// exec*: the image ends here if the exec succeeds. `libc_exec` is read after
+// ResolveLibcExec has filled it, hence the reference.
+template <typename Fn, typename... Args>
+int ReportThenExec(const Fn& libc_exec, Args... args) {
   Report(/*last=*/false);
   ResolveLibcExec();  // an exec before this library's constructor ran
-  return libc_execve(path, argv, envp);
+  return libc_exec(args...);
+}
+
+}  // namespace
+
+HARNESS_EXPORT int execve(const char* path, char* const argv[], char* const envp[]) noexcept {
+  return ReportThenExec(libc_execve, path, argv, envp);
 }
 
 HARNESS_EXPORT int execv(const char* path, char* const argv[]) noexcept {
-  Report(/*last=*/false);
-  ResolveLibcExec();
-  return libc_execv(path, argv);
+  return ReportThenExec(libc_execv, path, argv);
 }
 
 HARNESS_EXPORT int execvp(const char* file, char* const argv[]) noexcept {
-  Report(/*last=*/false);
-  ResolveLibcExec();
-  return libc_execvp(file, argv);
+  return ReportThenExec(libc_execvp, file, argv);
 }
 
 HARNESS_EXPORT int execvpe(const char* file, char* const argv[], char* const envp[]) noexcept {
-  Report(/*last=*/false);
-  ResolveLibcExec();
-  return libc_execvpe(file, argv, envp);
+  return ReportThenExec(libc_execvpe, file, argv, envp);
 }
 
 HARNESS_EXPORT int fexecve(int fd, char* const argv[], char* const envp[]) noexcept {
-  Report(/*last=*/false);
-  ResolveLibcExec();
-  return libc_fexecve(fd, argv, envp);
+  return ReportThenExec(libc_fexecve, fd, argv, envp);
 }
 
 HARNESS_EXPORT int execl(const char* path, const char* arg, ...) noexcept {

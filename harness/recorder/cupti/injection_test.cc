@@ -22,7 +22,6 @@
 #include "harness/env/driver_fault/test_child.h"
 #include "harness/recorder/cupti/injected.h"
 #include "harness/recorder/cupti/test_support.h"
-#include "tools/cpp/runfiles/runfiles.h"
 
 namespace harness::recorder::cupti {
 namespace {
@@ -30,6 +29,7 @@ namespace {
 using ::harness::env::testing::ChildResult;
 using ::harness::env::testing::HostHasNvidiaDriver;
 using ::harness::env::testing::RunSelf;
+using ::harness::env::testing::TestRunfile;
 using ::testing::HasSubstr;
 
 constexpr char kProbeFlag[] = "--injection-probe";
@@ -105,13 +105,6 @@ int Probe(const std::string& mode) {
   return 2;
 }
 
-std::string Runfile(const std::string& path) {
-  std::string error;
-  std::unique_ptr<bazel::tools::cpp::runfiles::Runfiles> runfiles(
-      bazel::tools::cpp::runfiles::Runfiles::CreateForTest(&error));
-  return runfiles ? runfiles->Rlocation("ckpt_harness/" + path) : "";
-}
-
 std::string Dir(const std::string& file) { return file.substr(0, file.rfind('/')); }
 
 class InjectionTest : public ::testing::Test {
@@ -135,8 +128,8 @@ class InjectionTest : public ::testing::Test {
   // The fake working driver's directory, for LD_LIBRARY_PATH, or "" outside
   // Bazel (the GPU bundle carries no test data).
   std::string FakeDriverDir() {
-    std::string path = Runfile("harness/env/driver_fault/testdata/libcuda.so.1");
-    return !path.empty() && access(path.c_str(), R_OK) == 0 ? Dir(path) : "";
+    std::string path = TestRunfile("harness/env/driver_fault/testdata/libcuda.so.1");
+    return path.empty() ? "" : Dir(path);
   }
 
   // The fake working driver that calls InitializeInjection, with the fake
@@ -145,12 +138,31 @@ class InjectionTest : public ::testing::Test {
   std::vector<std::pair<std::string, std::string>> FakeGpu(const std::string& flushes) {
     return {{"LD_LIBRARY_PATH", FakeDriverDir()},
             {"FAKE_DRIVER_INJECTS", "1"},
-            {"HARNESS_CUPTI_LIBRARY", Runfile("harness/recorder/cupti/testdata/libcupti_fake.so")},
+            {"HARNESS_CUPTI_LIBRARY", TestRunfile("harness/recorder/cupti/testdata/libcupti_fake.so")},
             {"FAKE_CUPTI_FLUSHES", flushes}};
   }
 
   std::string library_;
   std::string dir_;
+};
+
+// The cases that need driver_fault/testdata/libcuda.so.1, a fake working
+// driver.
+class InjectionWithFakeDriverTest : public InjectionTest {
+ protected:
+  void SetUp() override {
+    if (FakeDriverDir().empty()) GTEST_SKIP() << "testdata/libcuda.so.1 is not in this binary's runfiles";
+    InjectionTest::SetUp();
+  }
+};
+
+// The cases that need a real GPU; skipped elsewhere.
+class InjectionOnAGpuTest : public InjectionTest {
+ protected:
+  void SetUp() override {
+    if (!HostHasNvidiaDriver()) GTEST_SKIP() << "no NVIDIA driver on this host";
+    InjectionTest::SetUp();
+  }
 };
 
 TEST_F(InjectionTest, AProcessWithoutAGpuIsMeasuredAndMovedNothing) {
@@ -206,8 +218,7 @@ TEST_F(InjectionTest, AKilledProcessLeavesTheLoadUnmeasured) {
   EXPECT_THAT(t.why, HasSubstr("ended without reporting (killed or crashed, or still running)"));
 }
 
-TEST_F(InjectionTest, ADriverThatIgnoresTheInjectionLeavesTheLoadUnmeasured) {
-  if (FakeDriverDir().empty()) GTEST_SKIP() << "testdata/libcuda.so.1 is not in this binary's runfiles";
+TEST_F(InjectionWithFakeDriverTest, ADriverThatIgnoresTheInjectionLeavesTheLoadUnmeasured) {
   ChildResult r = Run("cuinit", {{"LD_LIBRARY_PATH", FakeDriverDir()}});
   EXPECT_THAT(r.raw, HasSubstr("cuInit=0"));
   InjectedTrace t = ReadInjectedTrace(dir_);
@@ -216,8 +227,7 @@ TEST_F(InjectionTest, ADriverThatIgnoresTheInjectionLeavesTheLoadUnmeasured) {
                                "injection library"));
 }
 
-TEST_F(InjectionTest, AnImageThatExecsAfterUsingCudaStillReports) {
-  if (FakeDriverDir().empty()) GTEST_SKIP() << "testdata/libcuda.so.1 is not in this binary's runfiles";
+TEST_F(InjectionWithFakeDriverTest, AnImageThatExecsAfterUsingCudaStillReports) {
   ChildResult r = Run("cuinit-then-exec", {{"LD_LIBRARY_PATH", FakeDriverDir()}});
   ASSERT_EQ(r.exit_code, 0) << r.raw;
   InjectedTrace t = ReadInjectedTrace(dir_);
@@ -243,10 +253,9 @@ TEST_F(InjectionTest, AKilledForkedChildLeavesTheLoadUnmeasured) {
   EXPECT_THAT(t.why, HasSubstr("ended without reporting"));
 }
 
-TEST_F(InjectionTest, InjectedButUntraceableIsUnmeasuredWithCuptisReason) {
+TEST_F(InjectionWithFakeDriverTest, InjectedButUntraceableIsUnmeasuredWithCuptisReason) {
   // The fake driver calls InitializeInjection as the real one does; CUPTI
   // then cannot work with a driver that is not NVIDIA's.
-  if (FakeDriverDir().empty()) GTEST_SKIP() << "testdata/libcuda.so.1 is not in this binary's runfiles";
   ChildResult r = Run("cuinit", {{"LD_LIBRARY_PATH", FakeDriverDir()}, {"FAKE_DRIVER_INJECTS", "1"}});
   EXPECT_THAT(r.raw, HasSubstr("cuInit=0"));
   InjectedTrace t = ReadInjectedTrace(dir_);
@@ -257,8 +266,7 @@ TEST_F(InjectionTest, InjectedButUntraceableIsUnmeasuredWithCuptisReason) {
   EXPECT_EQ(t.processes[0].cuda_check, 0);  // the fake's cuDeviceGetCount
 }
 
-TEST_F(InjectionTest, WithAFakeGpuTheInjectedProcessesCopiesAreCounted) {
-  if (FakeDriverDir().empty()) GTEST_SKIP() << "testdata/libcuda.so.1 is not in this binary's runfiles";
+TEST_F(InjectionWithFakeDriverTest, WithAFakeGpuTheInjectedProcessesCopiesAreCounted) {
   ChildResult r = Run("cuinit", FakeGpu(";htod:1048576,dtoh:4096,alloc:2097152"));
   ASSERT_EQ(r.exit_code, 0) << r.raw;
   InjectedTrace t = ReadInjectedTrace(dir_);
@@ -272,8 +280,7 @@ TEST_F(InjectionTest, WithAFakeGpuTheInjectedProcessesCopiesAreCounted) {
   EXPECT_EQ(t.note, "");
 }
 
-TEST_F(InjectionTest, WithAFakeGpuWhatFollowsTheLoadedMarkIsNotCounted) {
-  if (FakeDriverDir().empty()) GTEST_SKIP() << "testdata/libcuda.so.1 is not in this binary's runfiles";
+TEST_F(InjectionWithFakeDriverTest, WithAFakeGpuWhatFollowsTheLoadedMarkIsNotCounted) {
   // Flush 1 is the mark's, flush 2 the exit's: the digests' copies.
   Run("cuinit-mark", FakeGpu(";htod:1000;dtoh:1000"));
   InjectedTrace t = ReadInjectedTrace(dir_);
@@ -282,8 +289,7 @@ TEST_F(InjectionTest, WithAFakeGpuWhatFollowsTheLoadedMarkIsNotCounted) {
   EXPECT_EQ(t.tally.copies.count({0, kHost}), 0u);
 }
 
-TEST_F(InjectionTest, WithAFakeGpuAnExitFromASignalHandlerInsideTheTracerDoesNotHang) {
-  if (FakeDriverDir().empty()) GTEST_SKIP() << "testdata/libcuda.so.1 is not in this binary's runfiles";
+TEST_F(InjectionWithFakeDriverTest, WithAFakeGpuAnExitFromASignalHandlerInsideTheTracerDoesNotHang) {
   // The mark's flush raises SIGUSR1, whose handler calls _exit: the report
   // must not wait for the locks its own thread holds.
   ChildResult r = Run("cuinit-mark-interrupted", FakeGpu(";signal"));
@@ -293,24 +299,21 @@ TEST_F(InjectionTest, WithAFakeGpuAnExitFromASignalHandlerInsideTheTracerDoesNot
   EXPECT_THAT(t.why, HasSubstr("ended inside the CUPTI tracer"));
 }
 
-TEST_F(InjectionTest, WithAFakeGpuAnotherCuptiClientLeavesTheLoadUnmeasured) {
-  if (FakeDriverDir().empty()) GTEST_SKIP() << "testdata/libcuda.so.1 is not in this binary's runfiles";
+TEST_F(InjectionWithFakeDriverTest, WithAFakeGpuAnotherCuptiClientLeavesTheLoadUnmeasured) {
   Run("cuinit-then-profiler-disables", FakeGpu(";htod:1000"));
   InjectedTrace t = ReadInjectedTrace(dir_);
   EXPECT_FALSE(t.measured);
   EXPECT_THAT(t.why, HasSubstr("another CUPTI client in this process called cuptiActivityDisable"));
 }
 
-TEST_F(InjectionTest, WithAFakeGpuAnIncompleteRecordLeavesTheLoadUnmeasured) {
-  if (FakeDriverDir().empty()) GTEST_SKIP() << "testdata/libcuda.so.1 is not in this binary's runfiles";
+TEST_F(InjectionWithFakeDriverTest, WithAFakeGpuAnIncompleteRecordLeavesTheLoadUnmeasured) {
   Run("cuinit", FakeGpu(";htod:1000,incomplete"));
   InjectedTrace t = ReadInjectedTrace(dir_);
   EXPECT_FALSE(t.measured);
   EXPECT_THAT(t.why, HasSubstr("CUPTI dropped 1 records"));
 }
 
-TEST_F(InjectionTest, WithAFakeGpuAnImageThatExecsReportsItsCopiesFirst) {
-  if (FakeDriverDir().empty()) GTEST_SKIP() << "testdata/libcuda.so.1 is not in this binary's runfiles";
+TEST_F(InjectionWithFakeDriverTest, WithAFakeGpuAnImageThatExecsReportsItsCopiesFirst) {
   Run("cuinit-then-exec", FakeGpu(";htod:1000"));
   InjectedTrace t = ReadInjectedTrace(dir_);
   ASSERT_TRUE(t.measured) << t.why;
@@ -333,8 +336,7 @@ TEST_F(InjectionTest, ExportsItsEntryPointsAndNothingElse) {
   EXPECT_EQ(dlsym(lib, "_ZN7harness8recorder5cupti14ActivityTracer3GetEv"), nullptr);
 }
 
-TEST_F(InjectionTest, OnAGpuWhatFollowsTheLoadedMarkIsNotCounted) {
-  if (!HostHasNvidiaDriver()) GTEST_SKIP() << "no NVIDIA driver on this host";
+TEST_F(InjectionOnAGpuTest, OnAGpuWhatFollowsTheLoadedMarkIsNotCounted) {
   ChildResult r = Run("copy-mark-copy");
   ASSERT_EQ(r.exit_code, 0) << r.raw;
   InjectedTrace t = ReadInjectedTrace(dir_);
@@ -342,16 +344,14 @@ TEST_F(InjectionTest, OnAGpuWhatFollowsTheLoadedMarkIsNotCounted) {
   EXPECT_EQ(t.tally.copies.at({kHost, 0}).bytes, kCopyBytes);
 }
 
-TEST_F(InjectionTest, OnAGpuAnotherCuptiClientLeavesTheLoadUnmeasured) {
-  if (!HostHasNvidiaDriver()) GTEST_SKIP() << "no NVIDIA driver on this host";
+TEST_F(InjectionOnAGpuTest, OnAGpuAnotherCuptiClientLeavesTheLoadUnmeasured) {
   Run("copy-then-profiler-disables");
   InjectedTrace t = ReadInjectedTrace(dir_);
   EXPECT_FALSE(t.measured);
   EXPECT_THAT(t.why, HasSubstr("another CUPTI client in this process called cuptiActivityDisable"));
 }
 
-TEST_F(InjectionTest, OnAGpuADriverToldNothingLeavesTheLoadUnmeasured) {
-  if (!HostHasNvidiaDriver()) GTEST_SKIP() << "no NVIDIA driver on this host";
+TEST_F(InjectionOnAGpuTest, OnAGpuADriverToldNothingLeavesTheLoadUnmeasured) {
   // The real driver without CUDA_INJECTION64_PATH: the process copies, exits
   // through exit(), and its report must not read as "no GPU used".
   ChildResult r = Run("copy", {{"CUDA_INJECTION64_PATH", ""}});
@@ -361,8 +361,7 @@ TEST_F(InjectionTest, OnAGpuADriverToldNothingLeavesTheLoadUnmeasured) {
   EXPECT_THAT(t.why, HasSubstr("the driver never called the injection library"));
 }
 
-TEST_F(InjectionTest, OnAGpuTheCopiesOfAnotherProcessAreCounted) {
-  if (!HostHasNvidiaDriver()) GTEST_SKIP() << "no NVIDIA driver on this host";
+TEST_F(InjectionOnAGpuTest, OnAGpuTheCopiesOfAnotherProcessAreCounted) {
   ChildResult r = Run("copy");
   ASSERT_EQ(r.exit_code, 0) << r.raw;
   InjectedTrace t = ReadInjectedTrace(dir_);
