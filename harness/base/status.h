@@ -7,10 +7,13 @@
 //
 // LibTorch throws; exceptions become a Status at exactly one boundary
 // (harness/recorder's RunGuarded), using the table in harness/env/classify.h.
+// Code that runs under that boundary and already knows its error class
+// throws StatusError, which the boundary passes through unchanged.
 #ifndef HARNESS_BASE_STATUS_H_
 #define HARNESS_BASE_STATUS_H_
 
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -62,12 +65,32 @@ class Status {
 
 inline Status OkStatus() { return Status(); }
 
-// A value or a non-ok Status. Accessing value() of an error aborts.
+// An exception that carries a classified Status through code that throws
+// (a strategy's Load, LibTorch callbacks) to the exception boundary.
+class StatusError : public std::runtime_error {
+ public:
+  explicit StatusError(Status status) : std::runtime_error(status.message()), status_(std::move(status)) {}
+  const Status& status() const { return status_; }
+
+ private:
+  Status status_;
+};
+
+// Throws StatusError unless `status` is OK.
+inline void ThrowIfError(const Status& status) {
+  if (!status.ok()) throw StatusError(status);
+}
+
+// A value or a non-ok Status. Accessing value() of an error aborts. A Result
+// built from an OK Status (a bug: there is no value) holds kInternal, so
+// ok() and status().ok() always agree.
 template <typename T>
 class Result {
  public:
   Result(T value) : data_(std::move(value)) {}  // NOLINT: implicit by design
-  Result(Status status) : data_(std::move(status)) {}  // NOLINT
+  Result(Status status)                         // NOLINT
+      : data_(status.ok() ? Status(ErrorClass::kInternal, "Result built from an OK Status, without a value")
+                          : std::move(status)) {}
 
   bool ok() const { return std::holds_alternative<T>(data_); }
   const Status& status() const {

@@ -45,15 +45,15 @@ std::string ProbeRuntime() {
 }
 
 struct Expected {
-  DriverFault fault;
+  CudaState fault;
   cudaError_t count_error;
   int driver_version;
 };
 
 constexpr Expected kCases[] = {
-    {DriverFault::kNoDevice, cudaErrorNoDevice, CUDA_VERSION},
-    {DriverFault::kOldDriver, cudaErrorInsufficientDriver, 9000},
-    {DriverFault::kNoDriver, cudaErrorInsufficientDriver, 0},
+    {CudaState::kNoDevice, cudaErrorNoDevice, CUDA_VERSION},
+    {CudaState::kOldDriver, cudaErrorInsufficientDriver, 9000},
+    {CudaState::kNoDriver, cudaErrorInsufficientDriver, 0},
 };
 
 void ExpectRuntimeSays(const ChildResult& r, cudaError_t count_error,

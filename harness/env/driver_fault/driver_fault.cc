@@ -42,26 +42,6 @@ ModeFn StandInModeFn(void* handle) {
 
 }  // namespace
 
-std::string_view DriverFaultName(DriverFault fault) {
-  switch (fault) {
-    case DriverFault::kNoDevice:
-      return "no-device";
-    case DriverFault::kOldDriver:
-      return "old-driver";
-    case DriverFault::kNoDriver:
-      return "no-driver";
-  }
-  return "no-device";
-}
-
-std::optional<DriverFault> DriverFaultFromName(std::string_view name) {
-  for (DriverFault f : {DriverFault::kNoDevice, DriverFault::kOldDriver,
-                        DriverFault::kNoDriver}) {
-    if (DriverFaultName(f) == name) return f;
-  }
-  return std::nullopt;
-}
-
 Result<std::string> FindDriverFaultStandIn(const std::string& argv0,
                                            const std::string& explicit_path) {
   if (!explicit_path.empty()) {
@@ -79,10 +59,10 @@ Result<std::string> FindDriverFaultStandIn(const std::string& argv0,
 
 Status InstallDriverFault(const std::string& stand_in_path,
                           std::string_view mode) {
-  if (!DriverFaultFromName(mode).has_value()) {
-    return Status(ErrorClass::kInvalidArgument,
-                  "unknown driver fault '" + std::string(mode) +
-                      "' (no-device, old-driver, no-driver)");
+  const std::optional<CudaState> state = CudaStateFromName(mode);
+  if (!state || InfoOf(*state).real != RealMechanism::kDriverStandIn) {
+    return Status(ErrorClass::kInvalidArgument, "unknown driver fault '" + std::string(mode) + "' (" +
+                                                    CudaStateList(/*driver_faults_only=*/true) + ")");
   }
   if (stand_in_path.empty() || stand_in_path[0] != '/') {
     return Status(
@@ -136,7 +116,7 @@ Status InstallDriverFault(const std::string& stand_in_path,
 }
 
 std::vector<std::pair<std::string, std::string>> DriverFaultEnvironment(
-    const std::string& stand_in_path, DriverFault fault,
+    const std::string& stand_in_path, CudaState fault,
     std::string_view inherited_ld_library_path) {
   size_t slash = stand_in_path.rfind('/');
   std::string dir = slash == std::string::npos ? "."
@@ -148,7 +128,7 @@ std::vector<std::pair<std::string, std::string>> DriverFaultEnvironment(
   }
   return {
       {"LD_LIBRARY_PATH", ld_library_path},
-      {kDriverFaultEnvVar, std::string(DriverFaultName(fault))},
+      {kDriverFaultEnvVar, std::string(CudaStateName(fault))},
   };
 }
 

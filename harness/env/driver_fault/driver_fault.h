@@ -32,7 +32,8 @@
 // entry means the working directory, so a LibTorch CUDA process also loads a
 // libcuda.so.1 that sits in its current directory.
 //
-// The faults (names as in HARNESS_CUDA_FAULT and scenario files):
+// The faults are the rows of cuda_state.h whose mechanism is
+// kDriverStandIn (names as in HARNESS_CUDA_FAULT and scenario files):
 //   no-device   cudaErrorNoDevice; driver version = the toolkit's CUDA_VERSION.
 //               LibTorch 2.11: "No CUDA GPUs are available".
 //   old-driver  cudaErrorInsufficientDriver; driver version 9000.
@@ -58,6 +59,7 @@
 #include <vector>
 
 #include "harness/base/status.h"
+#include "harness/env/cuda_state.h"
 
 namespace harness::env {
 
@@ -70,13 +72,6 @@ inline constexpr char kDriverFaultLibEnvVar[] = "HARNESS_DRIVER_FAULT_LIB";
 // Runfiles path of //harness/env/driver_fault:libcuda.so.1.
 inline constexpr char kDriverFaultRunfilesPath[] =
     "ckpt_harness/harness/env/driver_fault/libcuda.so.1";
-
-enum class DriverFault { kNoDevice, kOldDriver, kNoDriver };
-
-// "no-device", "old-driver", "no-driver".
-std::string_view DriverFaultName(DriverFault fault);
-// Inverse of DriverFaultName; nullopt for any other string.
-std::optional<DriverFault> DriverFaultFromName(std::string_view name);
 
 // Absolute path of the stand-in. The first that names an existing file wins:
 // explicit_path, $HARNESS_DRIVER_FAULT_LIB, then the runfiles of the running
@@ -91,7 +86,8 @@ Result<std::string> FindDriverFaultStandIn(
 // absolute path, so the CUDA runtime will use it. Call it before the first
 // CUDA runtime call and while the process has a single thread (it calls
 // setenv). Returns:
-//   kInvalidArgument  mode is not a DriverFault name, or the path is relative;
+//   kInvalidArgument  mode names no state the stand-in plays (cuda_state.h),
+//                     or the path is relative;
 //   kEnvNotRealized   another libcuda.so.1 (the real driver) is already
 //                     loaded, dlopen fails, the file's soname is not
 //                     libcuda.so.1 or it is no stand-in, or the stand-in is
@@ -106,7 +102,7 @@ harness::Status InstallDriverFault(const std::string& stand_in_path,
 // inherited_ld_library_path, and HARNESS_CUDA_FAULT. The caller adds them to
 // the child's environment.
 std::vector<std::pair<std::string, std::string>> DriverFaultEnvironment(
-    const std::string& stand_in_path, DriverFault fault,
+    const std::string& stand_in_path, CudaState fault,
     std::string_view inherited_ld_library_path);
 
 }  // namespace harness::env

@@ -40,16 +40,9 @@ std::string StatusFields(const Status& s) {
          Field("message", s.message());
 }
 
-TEST(DriverFaultNames, RoundTrip) {
-  for (DriverFault f : {DriverFault::kNoDevice, DriverFault::kOldDriver,
-                        DriverFault::kNoDriver}) {
-    EXPECT_EQ(DriverFaultFromName(DriverFaultName(f)), f);
-  }
-  EXPECT_EQ(DriverFaultName(DriverFault::kNoDevice), "no-device");
-  EXPECT_EQ(DriverFaultName(DriverFault::kOldDriver), "old-driver");
-  EXPECT_EQ(DriverFaultName(DriverFault::kNoDriver), "no-driver");
-  EXPECT_EQ(DriverFaultFromName("ok-but-zero-devices"), std::nullopt);
-  EXPECT_EQ(DriverFaultFromName(""), std::nullopt);
+TEST(DriverFaultNames, TheStandInPlaysTheTablesDriverFaults) {
+  EXPECT_EQ(CudaStateList(/*driver_faults_only=*/true), "no-driver, no-device or old-driver");
+  EXPECT_EQ(CudaStateFromName("ok-but-zero-devices"), std::nullopt);
 }
 
 TEST(FindDriverFaultStandIn, FindsTheBuiltLibraryInRunfiles) {
@@ -81,14 +74,14 @@ TEST(FindDriverFaultStandIn, EnvironmentVariableIsUsed) {
 
 TEST(DriverFaultEnvironment, PutsTheStandInDirectoryFirst) {
   auto env = DriverFaultEnvironment("/a/b/libcuda.so.1",
-                                    DriverFault::kOldDriver, "/x:/y");
+                                    CudaState::kOldDriver, "/x:/y");
   ASSERT_EQ(env.size(), 2u);
   EXPECT_EQ(env[0].first, "LD_LIBRARY_PATH");
   EXPECT_EQ(env[0].second, "/a/b:/x:/y");
   EXPECT_EQ(env[1].first, "HARNESS_CUDA_FAULT");
   EXPECT_EQ(env[1].second, "old-driver");
   EXPECT_EQ(
-      DriverFaultEnvironment("/a/libcuda.so.1", DriverFault::kNoDevice, "")[0]
+      DriverFaultEnvironment("/a/libcuda.so.1", CudaState::kNoDevice, "")[0]
           .second,
       "/a");
 }

@@ -6,24 +6,24 @@
 
 namespace harness::env::testing {
 
-std::string FaultTestName(DriverFault fault) {
-  std::string name(DriverFaultName(fault));
+std::string FaultTestName(CudaState fault) {
+  std::string name(CudaStateName(fault));
   for (char& ch : name) {
     if (ch == '-') ch = '_';
   }
   return name;
 }
 
-ChildResult ProbeInstalled(const std::string& stand_in, DriverFault fault,
+ChildResult ProbeInstalled(const std::string& stand_in, CudaState fault,
                            const std::function<std::string()>& probe) {
   return RunInFork([&] {
-    Status s = InstallDriverFault(stand_in, DriverFaultName(fault));
+    Status s = InstallDriverFault(stand_in, CudaStateName(fault));
     if (!s.ok()) return Field("install", s.ToString());
     return probe();
   });
 }
 
-ChildResult ProbeFreshProcess(const std::string& stand_in, DriverFault fault,
+ChildResult ProbeFreshProcess(const std::string& stand_in, CudaState fault,
                               const char* flag) {
   const char* inherited = std::getenv("LD_LIBRARY_PATH");
   return RunSelf({flag}, DriverFaultEnvironment(

@@ -24,15 +24,15 @@
 namespace harness::env::testing {
 
 // gtest's name for a test parameter of fault `fault`: "no_device".
-std::string FaultTestName(DriverFault fault);
+std::string FaultTestName(CudaState fault);
 
 // `probe` in a forked child, after InstallDriverFault(stand_in, fault).
-ChildResult ProbeInstalled(const std::string& stand_in, DriverFault fault,
+ChildResult ProbeInstalled(const std::string& stand_in, CudaState fault,
                            const std::function<std::string()>& probe);
 
 // This binary started afresh as `binary flag`, with the stand-in on
 // LD_LIBRARY_PATH (in front of the inherited one).
-ChildResult ProbeFreshProcess(const std::string& stand_in, DriverFault fault,
+ChildResult ProbeFreshProcess(const std::string& stand_in, CudaState fault,
                               const char* flag);
 
 // The fixture: skips on hosts with an NVIDIA driver (the stand-in cannot go
@@ -48,11 +48,11 @@ class StandInTest : public ::testing::TestWithParam<Param> {
     ASSERT_TRUE(path.ok()) << path.status().ToString();
     stand_in_ = path.value();
   }
-  ChildResult ProbeInstalled(DriverFault fault,
+  ChildResult ProbeInstalled(CudaState fault,
                              const std::function<std::string()>& probe) const {
     return testing::ProbeInstalled(stand_in_, fault, probe);
   }
-  ChildResult ProbeFreshProcess(DriverFault fault, const char* flag) const {
+  ChildResult ProbeFreshProcess(CudaState fault, const char* flag) const {
     return testing::ProbeFreshProcess(stand_in_, fault, flag);
   }
   std::string stand_in_;

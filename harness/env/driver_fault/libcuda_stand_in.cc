@@ -3,6 +3,8 @@
 // Toolkit's cuda.h, so each entry point defined here has the driver's own
 // signature. See driver_fault.h for how it is put in place.
 //
+// The faults are the rows of harness/env/cuda_state.h played by the
+// stand-in; that table gives each one's driver version and error code.
 // The fault comes from $HARNESS_CUDA_FAULT, read when the driver is first
 // reached (the runtime's first cuGetProcAddress, or any call that reports
 // the fault) and fixed from then on:
@@ -41,63 +43,46 @@
 #include <cstring>
 #include <initializer_list>
 
+#include "harness/env/cuda_state.h"
+
 namespace {
 
 // The runtime's cudaErrorInsufficientDriver, passed through unchanged.
 constexpr CUresult kInsufficientDriver = static_cast<CUresult>(35);
-constexpr int kOldDriverVersion = 9000;
 
-enum class Mode { kNoDevice, kOldDriver, kNoDriver };
+using harness::env::CudaStateInfo;
+using harness::env::RealMechanism;
 
-const char* ModeName(Mode mode) {
-  switch (mode) {
-    case Mode::kNoDevice:
-      return "no-device";
-    case Mode::kOldDriver:
-      return "old-driver";
-    case Mode::kNoDriver:
-      return "no-driver";
-  }
-  return "no-device";
-}
-
-Mode ReadMode() {
+// The row of cuda_state.h's table named by $HARNESS_CUDA_FAULT: one of the
+// states whose mechanism is the driver stand-in.
+const CudaStateInfo& ReadFault() {
+  const CudaStateInfo& no_device = harness::env::InfoOf(harness::env::CudaState::kNoDevice);
   const char* value = std::getenv("HARNESS_CUDA_FAULT");
-  if (value == nullptr || value[0] == '\0') return Mode::kNoDevice;
-  for (Mode mode : {Mode::kNoDevice, Mode::kOldDriver, Mode::kNoDriver}) {
-    if (std::strcmp(value, ModeName(mode)) == 0) return mode;
+  if (value == nullptr || value[0] == '\0') return no_device;
+  for (const CudaStateInfo& info : harness::env::kCudaStates) {
+    if (info.real == RealMechanism::kDriverStandIn && info.name == value) return info;
   }
   std::fprintf(stderr,
                "libcuda.so.1 (harness stand-in): unknown HARNESS_CUDA_FAULT "
                "'%s'; using no-device\n",
                value);
-  return Mode::kNoDevice;
+  return no_device;
 }
 
 std::atomic<bool> g_mode_fixed{false};
 
 // The fault, read from the environment on first use.
-Mode CurrentMode() {
-  static const Mode mode = ReadMode();
+const CudaStateInfo& CurrentFault() {
+  static const CudaStateInfo& fault = ReadFault();
   g_mode_fixed.store(true);
-  return mode;
+  return fault;
 }
 
-CUresult FaultCode() {
-  return CurrentMode() == Mode::kNoDevice ? CUDA_ERROR_NO_DEVICE
-                                          : kInsufficientDriver;
-}
+CUresult FaultCode() { return CurrentFault().fails_with_no_device ? CUDA_ERROR_NO_DEVICE : kInsufficientDriver; }
 
 int DriverVersion() {
-  switch (CurrentMode()) {
-    case Mode::kNoDevice:
-      return CUDA_VERSION;
-    case Mode::kOldDriver:
-      return kOldDriverVersion;
-    case Mode::kNoDriver:
-      return 0;
-  }
-  return 0;
+  const int version = CurrentFault().driver_version;
+  return version == harness::env::kToolkitDriverVersion ? CUDA_VERSION : version;
 }
 
 // What every entry point without a definition below resolves to. Callers
@@ -209,7 +194,7 @@ extern "C" {
 CUresult cuGetProcAddress_v2(const char* symbol, void** pfn, int cuda_version,
                              cuuint64_t flags,
                              CUdriverProcAddressQueryResult* symbol_status) {
-  CurrentMode();
+  CurrentFault();
   if (symbol == nullptr || pfn == nullptr) return CUDA_ERROR_INVALID_VALUE;
   *pfn = Resolve(symbol, cuda_version);
   if (symbol_status != nullptr) *symbol_status = CU_GET_PROC_ADDRESS_SUCCESS;
@@ -224,7 +209,7 @@ CUresult cuGetProcAddress(const char* symbol, void** pfn, int cuda_version,
 // The fault this library has fixed, or nullptr while it has not been used.
 // Its presence marks a libcuda.so.1 as this stand-in.
 const char* harness_driver_fault_mode() {
-  return g_mode_fixed.load() ? ModeName(CurrentMode()) : nullptr;
+  return g_mode_fixed.load() ? CurrentFault().name.data() : nullptr;
 }
 
 }  // extern "C"

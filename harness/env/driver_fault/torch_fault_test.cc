@@ -86,15 +86,15 @@ std::string ProbeTorch() {
 }
 
 struct Expected {
-  DriverFault fault;
+  CudaState fault;
   const char* message;
   bool warns;
 };
 
 constexpr Expected kCases[] = {
-    {DriverFault::kNoDevice, kNoDeviceMessage, false},
-    {DriverFault::kOldDriver, kOldDriverMessage, true},
-    {DriverFault::kNoDriver, kNoDriverMessage, false},
+    {CudaState::kNoDevice, kNoDeviceMessage, false},
+    {CudaState::kOldDriver, kOldDriverMessage, true},
+    {CudaState::kNoDriver, kNoDriverMessage, false},
 };
 
 void ExpectTorchSays(const ChildResult& r, const std::string& message,

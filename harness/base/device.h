@@ -1,0 +1,44 @@
+// Device strings as scenario files, manifests, device maps and LibTorch write
+// them: "cpu", "cuda" (the current CUDA device) and "cuda:K". The one parser
+// of device strings in the harness; it needs no LibTorch.
+//
+//   Result<Device> d = ParseDevice("cuda:1");   // d->is_cuda(), d->index == 1
+//   ParseDevice("cuda:x").status()
+//   // kInvalidArgument: "invalid device 'cuda:x': device index 'x' is not a
+//   //                    non-negative decimal integer"
+#ifndef HARNESS_BASE_DEVICE_H_
+#define HARNESS_BASE_DEVICE_H_
+
+#include <string>
+#include <string_view>
+
+#include "harness/base/status.h"
+
+namespace harness {
+
+struct Device {
+  enum class Type { kCpu, kCuda };
+  // Highest index accepted, above any machine's device count.
+  static constexpr int kMaxIndex = 1023;
+
+  Type type = Type::kCpu;
+  int index = -1;  // -1: "cpu", or "cuda" without an index
+
+  bool is_cpu() const { return type == Type::kCpu; }
+  bool is_cuda() const { return type == Type::kCuda; }
+  // "cpu", "cuda" or "cuda:K": what ParseDevice reads back.
+  std::string ToString() const;
+  bool operator==(const Device& o) const { return type == o.type && index == o.index; }
+};
+
+// kInvalidArgument naming the string and what is wrong with it: an empty
+// string, another device type, "cpu:0", a missing, non-decimal, zero-padded
+// or out-of-range index.
+Result<Device> ParseDevice(std::string_view text);
+
+// "cpu" for a negative index, else "cuda:K": the ledger's device names.
+std::string DeviceNameOf(int cuda_index);
+
+}  // namespace harness
+
+#endif  // HARNESS_BASE_DEVICE_H_

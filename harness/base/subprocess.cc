@@ -1,0 +1,165 @@
+#include "harness/base/subprocess.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+
+extern char** environ;
+
+namespace harness {
+namespace {
+
+void CloseIfOpen(int* fd) {
+  if (*fd >= 0) close(*fd);
+  *fd = -1;
+}
+
+void KeepTail(std::string* s, size_t limit) {
+  if (limit > 0 && s->size() > 2 * limit) s->erase(0, s->size() - limit);
+}
+
+}  // namespace
+
+bool WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data.remove_prefix(size_t(n));
+  }
+  return true;
+}
+
+std::string SignalName(int signal) {
+  const char* abbrev = sigabbrev_np(signal);
+  return abbrev != nullptr ? abbrev : std::to_string(signal);
+}
+
+Child RunChild(const std::function<int(int result_fd)>& body, const ChildOptions& options) {
+  Child child;
+  const auto start = std::chrono::steady_clock::now();
+  const bool capture = options.capture != ChildOptions::Capture::kNone;
+  int result_pipe[2] = {-1, -1};
+  int output_pipe[2] = {-1, -1};
+  if (pipe(result_pipe) != 0 || (capture && pipe(output_pipe) != 0)) {
+    child.start_error = std::string("pipe: ") + strerror(errno);
+    for (int* fd : {&result_pipe[0], &result_pipe[1], &output_pipe[0], &output_pipe[1]}) CloseIfOpen(fd);
+    return child;
+  }
+  // Unflushed output would otherwise be printed again by the child.
+  std::fflush(stdout);
+  std::fflush(stderr);
+  const pid_t pid = fork();
+  if (pid < 0) {
+    child.start_error = std::string("fork: ") + strerror(errno);
+    for (int* fd : {&result_pipe[0], &result_pipe[1], &output_pipe[0], &output_pipe[1]}) CloseIfOpen(fd);
+    return child;
+  }
+  if (pid == 0) {
+    if (options.own_process_group) setpgid(0, 0);
+    close(result_pipe[0]);
+    if (capture) {
+      close(output_pipe[0]);
+      dup2(output_pipe[1], STDOUT_FILENO);
+      if (options.capture == ChildOptions::Capture::kStdoutAndStderr) dup2(output_pipe[1], STDERR_FILENO);
+      close(output_pipe[1]);
+    }
+    int code = 3;
+    try {
+      code = body(result_pipe[1]);
+    } catch (...) {
+    }
+    std::fflush(stdout);
+    std::fflush(stderr);
+    _exit(code);
+  }
+  child.started = true;
+  CloseIfOpen(&result_pipe[1]);
+  CloseIfOpen(&output_pipe[1]);
+  pollfd fds[2] = {{result_pipe[0], POLLIN, 0}, {output_pipe[0], POLLIN, 0}};
+  std::string* sinks[2] = {&child.result, &child.output};
+  int open_fds = capture ? 2 : 1;
+  char buf[65536];
+  while (open_fds > 0) {
+    int wait_ms = -1;
+    if (options.timeout_seconds > 0) {
+      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      wait_ms = int((options.timeout_seconds - elapsed) * 1000);
+      if (wait_ms <= 0) {
+        child.timed_out = true;
+        break;
+      }
+    }
+    const int ready = poll(fds, 2, wait_ms);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0) {
+      child.timed_out = true;
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      const ssize_t n = read(fds[i].fd, buf, sizeof(buf));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        CloseIfOpen(&fds[i].fd);
+        --open_fds;
+        continue;
+      }
+      sinks[i]->append(buf, size_t(n));
+      if (i == 1) KeepTail(sinks[i], options.output_limit);
+    }
+  }
+  for (pollfd& p : fds) CloseIfOpen(&p.fd);
+  if (options.output_limit > 0 && child.output.size() > options.output_limit) {
+    child.output.erase(0, child.output.size() - options.output_limit);
+  }
+  if (child.timed_out) {
+    if (options.own_process_group) kill(-pid, SIGKILL);
+    kill(pid, SIGKILL);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  child.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (WIFEXITED(status)) {
+    child.exited = true;
+    child.exit_code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    child.signal = WTERMSIG(status);
+  }
+  return child;
+}
+
+Child RunProgram(const std::vector<std::string>& argv,
+                 const std::vector<std::pair<std::string, std::string>>& env,
+                 const ChildOptions& options) {
+  // Built before fork: the child only execs.
+  std::vector<std::string> env_storage;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry = *e;
+    bool replaced = false;
+    for (const auto& [name, value] : env) replaced |= entry.rfind(name + "=", 0) == 0;
+    if (!replaced) env_storage.push_back(entry);
+  }
+  for (const auto& [name, value] : env) env_storage.push_back(name + "=" + value);
+  std::vector<std::string> argv_storage = argv;
+  std::vector<char*> argv_ptrs, env_ptrs;
+  for (std::string& a : argv_storage) argv_ptrs.push_back(a.data());
+  argv_ptrs.push_back(nullptr);
+  for (std::string& e : env_storage) env_ptrs.push_back(e.data());
+  env_ptrs.push_back(nullptr);
+  return RunChild(
+      [&](int) {
+        if (!argv_ptrs.empty() && argv_ptrs[0] != nullptr) execve(argv_ptrs[0], argv_ptrs.data(), env_ptrs.data());
+        return 127;
+      },
+      options);
+}
+
+}  // namespace harness

@@ -1,0 +1,76 @@
+// Child processes: the one fork + pipe of the harness. Workers, external
+// commands and the tests' probes all start their children here.
+//
+//   ChildOptions options;
+//   options.timeout_seconds = 30;
+//   Child c = RunChild([](int result_fd) {
+//     WriteAll(result_fd, "{\"ok\": true}");
+//     return 0;                          // the child's exit code
+//   }, options);
+//   c.result     // what the child wrote to result_fd
+//   c.output     // the end of what it printed (stdout and stderr)
+//   c.exited, c.exit_code, c.signal, c.timed_out
+//
+// The child leaves through _exit right after `body`, running no destructors
+// or atexit handlers of the parent's state.
+#ifndef HARNESS_BASE_SUBPROCESS_H_
+#define HARNESS_BASE_SUBPROCESS_H_
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace harness {
+
+struct ChildOptions {
+  // Where the child's standard output and error go.
+  enum class Capture {
+    kNone,             // inherited from the parent
+    kStdout,           // stdout into Child::output; stderr inherited
+    kStdoutAndStderr,  // both, interleaved, into Child::output
+  };
+  Capture capture = Capture::kStdoutAndStderr;
+  // Killed with SIGKILL after this many seconds; 0 waits for ever.
+  double timeout_seconds = 0;
+  // The child leads a process group of its own, and a timeout kills the
+  // whole group. Leave it off for a child that must die with its parent's
+  // group (a command run by a worker).
+  bool own_process_group = false;
+  // Child::output keeps the last this many bytes; 0 keeps everything.
+  size_t output_limit = 0;
+};
+
+struct Child {
+  bool started = false;     // false: pipe or fork failed (see start_error)
+  std::string start_error;
+  bool timed_out = false;
+  bool exited = false;      // exited normally, with exit_code
+  int exit_code = -1;
+  int signal = 0;           // the signal that killed it, if one did
+  std::string result;       // bytes written to the result pipe
+  std::string output;       // captured output (see ChildOptions::capture)
+  double wall_seconds = 0;
+};
+
+// Forks; the child runs `body` with the write end of the result pipe and
+// exits with its return value. An exception escaping `body` exits with 3.
+Child RunChild(const std::function<int(int result_fd)>& body, const ChildOptions& options);
+
+// Runs `argv` (argv[0] a path) with this process's environment plus `env`
+// (replacing variables of the same name); 127 when it cannot be executed.
+Child RunProgram(const std::vector<std::string>& argv,
+                 const std::vector<std::pair<std::string, std::string>>& env,
+                 const ChildOptions& options);
+
+// write() until everything is written; false on an error.
+bool WriteAll(int fd, std::string_view data);
+
+// "SEGV" for SIGSEGV, or the number.
+std::string SignalName(int signal);
+
+}  // namespace harness
+
+#endif  // HARNESS_BASE_SUBPROCESS_H_

@@ -1,0 +1,65 @@
+#include "harness/base/yaml_reader.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "harness/base/bytes.h"
+
+namespace harness {
+
+void YamlReader::Fail(const YAML::Node& node, const std::string& what) const {
+  const YAML::Mark m = node.Mark();
+  throw YamlError{path_ + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1) + ": " + what};
+}
+
+void YamlReader::CheckKeys(const YAML::Node& map, const std::set<std::string>& allowed,
+                           const std::string& where) const {
+  if (!map.IsMap()) Fail(map, where + " must be a mapping");
+  for (const auto& kv : map) {
+    const std::string key = Str(kv.first, "key");
+    if (!allowed.count(key)) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      Fail(kv.first, "unknown key '" + key + "' in " + where + " (allowed: " + list + ")");
+    }
+  }
+}
+
+std::string YamlReader::Str(const YAML::Node& node, const std::string& what) const {
+  if (!node.IsScalar()) Fail(node, what + " must be a string");
+  return node.as<std::string>();
+}
+
+int YamlReader::Int(const YAML::Node& node, const std::string& what) const {
+  try {
+    if (node.IsScalar()) return node.as<int>();
+  } catch (const YAML::Exception&) {
+  }
+  Fail(node, what + " must be an integer");
+}
+
+bool YamlReader::Bool(const YAML::Node& node, const std::string& what) const {
+  try {
+    if (node.IsScalar()) return node.as<bool>();
+  } catch (const YAML::Exception&) {
+  }
+  Fail(node, what + " must be true or false");
+}
+
+int64_t YamlReader::ByteSize(const YAML::Node& node, const std::string& what) const {
+  const std::string text = Str(node, what);
+  std::optional<int64_t> bytes = ParseByteSize(text);
+  if (!bytes) Fail(node, what + " '" + text + "' is not like 64KiB");
+  return *bytes;
+}
+
+Result<std::string> ReadTextFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status(ErrorClass::kIoError, path + ": cannot open");
+  std::stringstream s;
+  s << in.rdbuf();
+  if (in.bad()) return Status(ErrorClass::kIoError, path + ": cannot be read");
+  return s.str();
+}
+
+}  // namespace harness

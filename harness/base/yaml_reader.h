@@ -1,0 +1,81 @@
+// Reading YAML files with every error at file:line:column: the one YAML
+// error boundary of the harness, shared by scenario files and fixture specs.
+//
+//   Result<Spec> spec = ParseYamlFile<Spec>(path, [](const YamlReader& in, const YAML::Node& root) {
+//     in.CheckKeys(root, {"size", "seed"}, "fixture");
+//     Spec s;
+//     s.size = in.ByteSize(root["size"], "size");   // "64KiB"
+//     return s;
+//   });
+//   // error: kInvalidScenario "spec.yaml:3:7: size '12XB' is not like 64KiB"
+//
+// Inside `parse`, YamlReader's checks throw YamlError; ParseYaml turns that,
+// and yaml-cpp's own exceptions, into kInvalidScenario with the position.
+#ifndef HARNESS_BASE_YAML_READER_H_
+#define HARNESS_BASE_YAML_READER_H_
+
+#include <cstdint>
+#include <functional>
+#include <set>
+#include <string>
+
+#include <yaml-cpp/yaml.h>
+
+#include "harness/base/status.h"
+
+namespace harness {
+
+// Thrown by YamlReader; carries "path:line:column: what".
+struct YamlError {
+  std::string message;
+};
+
+// Typed access to one file's nodes; each failure names the node's position.
+class YamlReader {
+ public:
+  explicit YamlReader(std::string path) : path_(std::move(path)) {}
+  const std::string& path() const { return path_; }
+
+  [[noreturn]] void Fail(const YAML::Node& node, const std::string& what) const;
+  // Fails at the first key of `map` that is not in `allowed`, listing them.
+  void CheckKeys(const YAML::Node& map, const std::set<std::string>& allowed, const std::string& where) const;
+  std::string Str(const YAML::Node& node, const std::string& what) const;
+  int Int(const YAML::Node& node, const std::string& what) const;
+  bool Bool(const YAML::Node& node, const std::string& what) const;
+  // "64KiB", "1.5MiB", "2GiB", "100B", "4096".
+  int64_t ByteSize(const YAML::Node& node, const std::string& what) const;
+
+ private:
+  std::string path_;
+};
+
+// Parses `text` and hands its root to `parse`. Any YamlError or yaml-cpp
+// exception becomes kInvalidScenario at path:line:column.
+template <typename T>
+Result<T> ParseYaml(const std::string& text, const std::string& path,
+                    const std::function<T(const YamlReader&, const YAML::Node&)>& parse) {
+  YamlReader reader(path);
+  try {
+    return parse(reader, YAML::Load(text));
+  } catch (const YamlError& e) {
+    return Status(ErrorClass::kInvalidScenario, e.message);
+  } catch (const YAML::Exception& e) {
+    return Status(ErrorClass::kInvalidScenario, path + ":" + std::to_string(e.mark.line + 1) + ":" +
+                                                    std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+}
+
+// The file's text; kIoError when it cannot be read.
+Result<std::string> ReadTextFile(const std::string& path);
+
+template <typename T>
+Result<T> ParseYamlFile(const std::string& path,
+                        const std::function<T(const YamlReader&, const YAML::Node&)>& parse) {
+  Result<std::string> text = ReadTextFile(path);
+  if (!text.ok()) return text.status();
+  return ParseYaml<T>(*text, path, parse);
+}
+
+}  // namespace harness
+
+#endif  // HARNESS_BASE_YAML_READER_H_
