@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "harness/base/status_json.h"
+#include "harness/env/environment.h"
 #include "harness/runner/runner.h"
 #include "harness/scenario/scenario.h"
 #include "harness/strategy/strategy.h"
@@ -35,7 +37,7 @@ class ScenarioCase : public ::testing::Test {
         ADD_FAILURE() << case_.id << ": " << verdict::OutcomeName(r.verdict.outcome) << reasons
                       << "\nexpected outcome: " << ErrorClassName(case_.expect.outcome)
                       << "\nmeasured: " << r.measured.outcome.ToString()
-                      << "\nledger: " << r.measured.ledger_json
+                      << "\nledger: " << (r.measured.ledger ? DumpJson(*r.measured.ledger) : r.measured.ledger_unavailable)
                       << "\nworker output: " << r.worker_output;
     }
   }
@@ -50,7 +52,7 @@ int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   const char* tmp = std::getenv("TEST_TMPDIR");
   Options().backend = env::DefaultBackend();
-  Options().host = env::HostFacts::Probe(argv[0]);
+  Options().host = env::ProbeHost(argv[0]);
   Options().cache_dir = std::string(tmp ? tmp : "/tmp") + "/fixtures";
   int registered = 0;
   for (const std::string& file : scenario::FindScenarioFiles({"scenarios"})) {

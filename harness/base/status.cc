@@ -1,6 +1,7 @@
 #include "harness/base/status.h"
 
 #include <array>
+#include <ostream>
 #include <utility>
 
 namespace harness {
@@ -40,6 +41,8 @@ std::optional<ErrorClass> ErrorClassFromName(std::string_view name) {
   }
   return std::nullopt;
 }
+
+std::ostream& operator<<(std::ostream& os, ErrorClass c) { return os << ErrorClassName(c); }
 
 std::string Status::ToString() const {
   if (ok()) return "ok";

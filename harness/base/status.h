@@ -12,6 +12,7 @@
 #ifndef HARNESS_BASE_STATUS_H_
 #define HARNESS_BASE_STATUS_H_
 
+#include <iosfwd>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -42,6 +43,8 @@ enum class ErrorClass {
 
 // "invalid-device-ordinal" etc.; the names used in scenario files.
 std::string_view ErrorClassName(ErrorClass c);
+// Writes ErrorClassName (test failures print names, not bytes).
+std::ostream& operator<<(std::ostream& os, ErrorClass c);
 // Inverse of ErrorClassName; nullopt for an unknown name.
 std::optional<ErrorClass> ErrorClassFromName(std::string_view name);
 

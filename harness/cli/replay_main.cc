@@ -3,11 +3,11 @@
 //
 //   replay scenarios/ --report-dir reports
 //   replay scenarios/mismatched_index.yaml --filter load_then_to --list
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -18,6 +18,7 @@
 
 #include "cuda_toolkit/cuda_toolkit_info.h"
 #include "harness/compat/torch_compat.h"
+#include "harness/env/environment.h"
 #include "harness/report/claims.h"
 #include "harness/report/report.h"
 #include "harness/runner/runner.h"
@@ -47,7 +48,7 @@ int main(int argc, char** argv) {
   env::Backend backend = backend_name == "virtual" ? env::Backend::kVirtual
                          : backend_name == "real"  ? env::Backend::kReal
                                                    : env::DefaultBackend();
-  env::HostFacts host = env::HostFacts::Probe(argv[0]);
+  env::HostFacts host = env::ProbeHost(argv[0]);
   std::ostringstream host_line;
   host_line << "harness: LibTorch " << compat::kTorchVersion << " (" << compat::kTorchSource << "), CUDA build: "
             << (compat::kTorchHasCuda ? "yes" : "no") << ", GPUs on host: " << host.physical_gpus
@@ -122,7 +123,8 @@ int main(int argc, char** argv) {
       for (const auto& e : c.evidence) std::cout << "      - " << e << "\n";
     }
     if (!report_dir.empty()) {
-      mkdir(report_dir.c_str(), 0755);
+      std::error_code ec;
+      std::filesystem::create_directories(report_dir, ec);
       std::ofstream(report_dir + "/claims.md") << report::ClaimsMarkdown(audit, host_line.str());
     }
   }

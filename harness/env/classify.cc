@@ -31,6 +31,9 @@ constexpr Rule kRules[] = {
     // Unsafe pickles (Python's weights_only loader).
     {"Weights only load failed", ErrorClass::kUnsafePickle},
     {"Unsupported global", ErrorClass::kUnsafePickle},
+    // Files that cannot be opened (LibTorch's file adapter, both legs).
+    {"open file failed because of errno", ErrorClass::kIoError},
+    {"[Errno 2] No such file or directory", ErrorClass::kIoError},  // Python
     // Damaged archives.
     {"PytorchStreamReader failed", ErrorClass::kCorruptCheckpoint},
     {"failed finding central directory", ErrorClass::kCorruptCheckpoint},

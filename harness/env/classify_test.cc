@@ -33,6 +33,8 @@ const Captured kCaptured[] = {
     // Archives.
     {"both", "PytorchStreamReader failed reading zip archive: failed finding central directory", ErrorClass::kCorruptCheckpoint},
     {"both", "x.pt: not a zip archive (no PK header)", ErrorClass::kUnsupportedFormat},
+    {"both", "open file failed because of errno 2 on fopen: No such file or directory, file path: x.pt", ErrorClass::kIoError},
+    {"python", "FileNotFoundError: [Errno 2] No such file or directory: 'x.pt'", ErrorClass::kIoError},
 };
 
 TEST(ClassifyMessage, CapturedMessagesMapToTheirClasses) {

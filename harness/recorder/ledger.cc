@@ -2,82 +2,114 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/base/device.h"
+
 namespace harness::recorder {
 namespace {
 
-nlohmann::ordered_json TransferJson(const Transfer& t) {
-  return {{"bytes", t.bytes}, {"count", t.count}};
-}
+struct DirectionNames {
+  Direction direction;
+  std::string_view name;
+  std::string_view abbreviation;
+};
+constexpr DirectionNames kDirectionNames[] = {
+    {Direction::kHostToDevice, "host_to_device", "h2d"},
+    {Direction::kDeviceToHost, "device_to_host", "d2h"},
+    {Direction::kDeviceToDevice, "device_to_device", "d2d"},
+    {Direction::kHostToHost, "host_to_host", "h2h"},
+};
+
+const DirectionNames& NamesOf(Direction d) { return kDirectionNames[static_cast<size_t>(d)]; }
 
 }  // namespace
 
-std::string DeviceName(int index) {
-  return index < 0 ? "cpu" : "cuda:" + std::to_string(index);
-}
+std::string_view DirectionName(Direction d) { return NamesOf(d).name; }
+std::string_view DirectionAbbreviation(Direction d) { return NamesOf(d).abbreviation; }
 
-void CopyTally::Add(int src, int dst, int64_t bytes, int64_t copies) {
-  Transfer* direction = src < 0 ? (dst < 0 ? &h2h : &h2d) : (dst < 0 ? &d2h : &d2d);
-  direction->bytes += bytes;
-  direction->count += copies;
-  if (src >= 0 || dst >= 0) {
-    Transfer& pair = pairs[DeviceName(src) + "->" + DeviceName(dst)];
-    pair.bytes += bytes;
-    pair.count += copies;
+std::optional<Direction> DirectionFromName(std::string_view name) {
+  for (const DirectionNames& n : kDirectionNames) {
+    if (n.name == name) return n.direction;
   }
+  return std::nullopt;
 }
 
-CopyTally CopyTally::FromDriver(const cupti::DriverTally& driver) {
-  CopyTally t;
-  for (const auto& [pair, c] : driver.copies) t.Add(pair.first, pair.second, c.bytes, c.count);
-  return t;
+Direction DirectionOf(int src, int dst) {
+  if (src < 0) return dst < 0 ? Direction::kHostToHost : Direction::kHostToDevice;
+  return dst < 0 ? Direction::kDeviceToHost : Direction::kDeviceToDevice;
 }
 
-void Ledger::SetCopies(const CopyTally& t) {
-  host_to_device = t.h2d;
-  device_to_host = t.d2h;
-  device_to_device = t.d2d;
-  host_to_host = t.h2h;
-  device_pairs = t.pairs;
+void Copies::Add(int src, int dst, int64_t bytes, int64_t copies) {
+  (*this)[DirectionOf(src, dst)].Add(bytes, copies);
+  if (src >= 0 || dst >= 0) device_pairs[DeviceNameOf(src) + "->" + DeviceNameOf(dst)].Add(bytes, copies);
 }
 
-std::string Ledger::ToJson() const {
-  nlohmann::ordered_json j;
-  j["host_to_device"] = TransferJson(host_to_device);
-  j["device_to_host"] = TransferJson(device_to_host);
-  j["device_to_device"] = TransferJson(device_to_device);
-  j["host_to_host"] = TransferJson(host_to_host);
-  j["device_pairs"] = nlohmann::ordered_json::object();
-  for (const auto& [k, v] : device_pairs) j["device_pairs"][k] = TransferJson(v);
-  j["by_op"] = nlohmann::ordered_json::object();
-  for (const auto& [k, v] : by_op) j["by_op"][k] = TransferJson(v);
-  j["memory"] = nlohmann::ordered_json::object();
-  for (const auto& [k, m] : memory) {
-    j["memory"][k] = {{"allocated_bytes", m.allocated_bytes},
-                      {"peak_bytes", m.peak_bytes},
-                      {"held_bytes", m.held_bytes}};
+Copies Copies::FromDriver(const cupti::DriverTally& driver) {
+  Copies c;
+  for (const auto& [pair, t] : driver.copies) c.Add(pair.first, pair.second, t.bytes, t.count);
+  return c;
+}
+
+bool Ledger::Measures(const std::string& field) const {
+  for (const std::string& u : unmeasured) {
+    if (u == field) return false;
   }
-  j["sources"] = sources;
-  j["disagreements"] = disagreements;
-  j["unmeasured"] = unmeasured;
-  j["notes"] = nlohmann::ordered_json::object();
-  for (const auto& [k, v] : notes) j["notes"][k] = v;
-  j["wall_seconds"] = wall_seconds;
-  j["checkpoint_bytes"] = checkpoint_bytes;
-  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  return true;
 }
 
 Ledger LedgerFromInjectedTally(const cupti::DriverTally& tally, const std::string& note) {
   Ledger ledger;
-  ledger.SetCopies(CopyTally::FromDriver(tally));
+  ledger.copies = Copies::FromDriver(tally);
   for (const auto& [device, m] : tally.device_memory) {
-    ledger.memory[DeviceName(device)] = {m.allocated_bytes, m.peak_bytes, m.current_bytes};
+    ledger.memory[DeviceNameOf(device)] = {m.allocated_bytes, m.peak_bytes, m.current_bytes};
   }
   ledger.sources.push_back("cupti-injection");
   ledger.unmeasured = {"memory.cpu", "by_op"};
   ledger.notes["cupti-injection"] =
       "device memory counted at cudaMalloc level (the caching allocator's segments); host-to-host "
-      "counts CUDA copies only" + (note.empty() ? std::string() : "; " + note);
+      "counts CUDA copies only" +
+      (note.empty() ? std::string() : "; " + note);
   return ledger;
+}
+
+void to_json(nlohmann::json& j, const Transfer& t) { j = {{"bytes", t.bytes}, {"count", t.count}}; }
+void from_json(const nlohmann::json& j, Transfer& t) {
+  j.at("bytes").get_to(t.bytes);
+  j.at("count").get_to(t.count);
+}
+void to_json(nlohmann::json& j, const DeviceMemory& m) {
+  j = {{"allocated_bytes", m.allocated_bytes}, {"peak_bytes", m.peak_bytes}, {"held_bytes", m.held_bytes}};
+}
+void from_json(const nlohmann::json& j, DeviceMemory& m) {
+  j.at("allocated_bytes").get_to(m.allocated_bytes);
+  j.at("peak_bytes").get_to(m.peak_bytes);
+  j.at("held_bytes").get_to(m.held_bytes);
+}
+
+void to_json(nlohmann::json& j, const Ledger& l) {
+  j = nlohmann::json::object();
+  for (Direction d : kDirections) j[std::string(DirectionName(d))] = l.copies[d];
+  j["device_pairs"] = l.copies.device_pairs;
+  j["by_op"] = l.by_op;
+  j["memory"] = l.memory;
+  j["sources"] = l.sources;
+  j["disagreements"] = l.disagreements;
+  j["unmeasured"] = l.unmeasured;
+  j["notes"] = l.notes;
+  j["wall_seconds"] = l.wall_seconds;
+  j["checkpoint_bytes"] = l.checkpoint_bytes;
+}
+
+void from_json(const nlohmann::json& j, Ledger& l) {
+  for (Direction d : kDirections) j.at(std::string(DirectionName(d))).get_to(l.copies[d]);
+  j.at("device_pairs").get_to(l.copies.device_pairs);
+  j.at("by_op").get_to(l.by_op);
+  j.at("memory").get_to(l.memory);
+  j.at("sources").get_to(l.sources);
+  j.at("disagreements").get_to(l.disagreements);
+  l.unmeasured = j.value("unmeasured", std::vector<std::string>{});
+  l.notes = j.value("notes", std::map<std::string, std::string>{});
+  j.at("wall_seconds").get_to(l.wall_seconds);
+  j.at("checkpoint_bytes").get_to(l.checkpoint_bytes);
 }
 
 }  // namespace harness::recorder

@@ -10,6 +10,7 @@
 #include <c10/util/Exception.h>
 #include <torch/cuda.h>
 
+#include "harness/base/device.h"
 #include "harness/compat/torch_compat.h"
 #include "harness/env/classify.h"
 #include "harness/env/virtual_cuda/virtual_cuda.h"
@@ -28,9 +29,9 @@ namespace {
 
 struct Session {
   std::mutex mu;
-  CopyTally dispatcher;
-  CopyTally virtual_copies;
-  CopyTally copy_kernel;  // CUDA builds: LibTorch's own CUDA copy kernel
+  Copies dispatcher;
+  Copies virtual_copies;
+  Copies copy_kernel;  // CUDA builds: LibTorch's own CUDA copy kernel
   std::set<int> devices_touched;  // by the copies the copy kernel saw
   std::map<std::string, Transfer> by_op;
   // LibTorch 1.13 does not hand inputs of unboxed calls to callbacks; then
@@ -42,6 +43,8 @@ struct Session {
 Session* active = nullptr;
 
 #if HARNESS_TORCH_HAS_CUDA
+namespace cca = c10::cuda::CUDACachingAllocator;
+
 // The copy-kernel source of CUDA builds: every copy that involves a CUDA
 // tensor reaches the CUDA entry of at::native::copy_stub (Copy.cpp's
 // copy_impl), whatever op asked for it. The recorder puts a counting wrapper
@@ -225,35 +228,189 @@ void OnEnd(const at::RecordFunction& fn, at::ObserverContext*) {
   op_stack.pop_back();
 }
 
-void Compare(const char* what, const Transfer& a, const char* a_name, const Transfer& b, const char* b_name,
-             Ledger* ledger) {
-  if (a.bytes != b.bytes || a.count != b.count) {
-    ledger->disagreements.push_back(std::string(what) + ": " + a_name + " " + std::to_string(a.bytes) + " B/" +
-                                    std::to_string(a.count) + " copies, " + b_name + " " +
-                                    std::to_string(b.bytes) + " B/" + std::to_string(b.count) + " copies");
+// Cross-checks two sources' counts of the three directions that involve a
+// device; a difference goes into the ledger's disagreements.
+void CompareDirections(const Copies& a, const char* a_name, const Copies& b, const char* b_name, Ledger* ledger) {
+  for (Direction d : {Direction::kHostToDevice, Direction::kDeviceToHost, Direction::kDeviceToDevice}) {
+    if (a[d] == b[d]) continue;
+    ledger->disagreements.push_back(std::string(DirectionName(d)) + ": " + a_name + " " + std::to_string(a[d].bytes) +
+                                    " B/" + std::to_string(a[d].count) + " copies, " + b_name + " " +
+                                    std::to_string(b[d].bytes) + " B/" + std::to_string(b[d].count) + " copies");
   }
 }
 
-// Cross-checks two sources' counts of the three directions that involve a
-// device.
-void CompareDirections(const CopyTally& a, const char* a_name, const CopyTally& b, const char* b_name,
-                       Ledger* ledger) {
-  Compare("host_to_device", a.h2d, a_name, b.h2d, b_name, ledger);
-  Compare("device_to_host", a.d2h, a_name, b.d2h, b_name, ledger);
-  Compare("device_to_device", a.d2d, a_name, b.d2d, b_name, ledger);
+// The dispatcher source: RecordFunction callbacks for the whole load.
+class DispatcherSource {
+ public:
+  explicit DispatcherSource(Session* session) {
+    active = session;
+    handle_ = at::addGlobalCallback(at::RecordFunctionCallback(&OnStart, &OnEnd)
+                                        .needsInputs(true)
+                                        .needsOutputs(true)
+                                        .scopes({at::RecordScope::FUNCTION}));
+  }
+  void Stop() {
+    at::removeCallback(handle_);
+    active = nullptr;
+    op_stack.clear();
+    copy_depth = 0;
+    to_copy_marks.clear();
+  }
+  // The dispatcher's copies are the ledger's unless a later source owns them.
+  static void Finish(const Session& session, Ledger* ledger) {
+    ledger->sources.push_back(session.dispatcher_missed_inputs ? "dispatcher(ops only)" : "dispatcher");
+    ledger->copies = session.dispatcher;
+    ledger->by_op = session.by_op;
+  }
+
+ private:
+  at::CallbackHandle handle_;
+};
+
+// Whether the dispatcher counted bytes, so it can cross-check another source.
+bool DispatcherCounted(const Session& session) {
+  return !session.dispatcher_missed_inputs && session.dispatcher_saw_inputs;
 }
+
+// The virtual backend (CPU-only leg): its copy kernel and allocator.
+class VirtualSource {
+ public:
+  VirtualSource(Session* session, int devices) : devices_(devices), start_level_(devices, 0) {
+    if (!env::VirtualCudaLinked()) return;
+    env::ResetVirtualCudaStats();
+    for (int d = 0; d < devices_; ++d) start_level_[d] = env::VirtualCudaMemory(d).current_bytes;
+    env::SetVirtualCopyObserver([session](const env::VirtualCopy& c) {
+      std::lock_guard<std::mutex> lock(session->mu);
+      session->virtual_copies.Add(c.src_device, c.dst_device, c.bytes);
+      if (session->dispatcher_missed_inputs && !op_stack.empty()) session->by_op[op_stack.front()].Add(c.bytes);
+    });
+  }
+  void Finish(const Session& session, Ledger* ledger) const {
+    if (!env::VirtualCudaLinked()) return;
+    env::SetVirtualCopyObserver(nullptr);
+    ledger->sources.push_back("virtual");
+    if (DispatcherCounted(session)) {
+      CompareDirections(session.dispatcher, "dispatcher", session.virtual_copies, "virtual", ledger);
+    } else {
+      ledger->copies = session.virtual_copies;
+    }
+    for (int d = 0; d < devices_; ++d) {
+      const env::VirtualDeviceMemory m = env::VirtualCudaMemory(d);
+      ledger->memory[DeviceNameOf(d)] = {m.allocated_bytes, m.peak_bytes - start_level_[d],
+                                         m.current_bytes - start_level_[d]};
+    }
+  }
+
+ private:
+  int devices_;
+  std::vector<int64_t> start_level_;
+};
+
+#if HARNESS_TORCH_HAS_CUDA
+// Real CUDA devices: LibTorch's copy kernel (the count of record), its
+// caching allocator, and CUPTI's activity records to cross-check both.
+class CudaSources {
+ public:
+  explicit CudaSources(int devices) : devices_(devices), start_level_(devices, 0) {
+    // Initialise CUDA before recording: the caching allocator's statistics
+    // exist only afterwards, and CUDA's start-up is not part of any load.
+    if (devices_ > 0) {
+      at::globalContext().lazyInitCUDA();
+      InstallCudaCopyCounter();
+    }
+    for (int d = 0; d < devices_; ++d) {
+      try {
+        cca::resetPeakStats(d);
+        cca::resetAccumulatedStats(d);
+        start_level_[d] = cca::getDeviceStats(d).allocated_bytes[0].current;
+      } catch (const c10::Error&) {
+        start_level_[d] = 0;
+      }
+    }
+    if (devices_ > 0 && !env::VirtualCudaLinked()) {
+      cupti_started_ = cupti::ActivityTracer::Get().Start({.copies = true});
+    }
+  }
+
+  void Finish(const Session& session, Ledger* ledger) {
+    if (devices_ > 0) {
+      // The copy kernel sees every device copy; the dispatcher cross-checks
+      // it where LibTorch handed it the inputs.
+      ledger->sources.push_back("cuda-copy-kernel");
+      const Copies& k = session.copy_kernel;
+      if (DispatcherCounted(session)) CompareDirections(session.dispatcher, "dispatcher", k, "cuda-copy-kernel", ledger);
+      const Transfer host_to_host = ledger->copies[Direction::kHostToHost];
+      ledger->copies = k;
+      ledger->copies[Direction::kHostToHost] = host_to_host;
+      ledger->sources.push_back("cuda-caching-allocator");
+      FinishCupti(session, ledger);
+    }
+    for (int d = 0; d < devices_; ++d) {
+      try {
+        const auto stats = cca::getDeviceStats(d);
+        const auto& a = stats.allocated_bytes[0];
+        ledger->memory[DeviceNameOf(d)] = {a.allocated, a.peak - start_level_[d], a.current - start_level_[d]};
+      } catch (const c10::Error&) {
+        ledger->memory[DeviceNameOf(d)] = {};  // CUDA never initialised: nothing allocated
+      }
+    }
+  }
+
+ private:
+  void FinishCupti(const Session& session, Ledger* ledger) {
+    if (!cupti_started_.ok()) {
+      ledger->notes["cupti"] = "not traced: " + cupti_started_.message();
+      return;
+    }
+    // CUPTI writes a record once its copy has completed. Only the devices
+    // the load copied to or from: synchronising another would create a
+    // context on it.
+    const Status synced = RunGuarded([&] {
+      for (int d : session.devices_touched) torch::cuda::synchronize(d);
+    });
+    Result<cupti::DriverTally> driver = cupti::ActivityTracer::Get().Stop();
+    if (!synced.ok()) {
+      ledger->notes["cupti"] = "not compared: synchronising the devices failed: " + synced.message();
+    } else if (!driver.ok()) {
+      ledger->notes["cupti"] = "not compared: " + driver.status().message();
+    } else if (driver->dropped_records > 0) {
+      ledger->notes["cupti"] =
+          "not compared: " + std::to_string(driver->dropped_records) + " records dropped, its counts are low";
+    } else {
+      ledger->sources.push_back("cupti");
+      CompareDirections(session.copy_kernel, "cuda-copy-kernel", Copies::FromDriver(*driver), "cupti", ledger);
+    }
+  }
+
+  int devices_;
+  std::vector<int64_t> start_level_;
+  Status cupti_started_{ErrorClass::kEnvNotRealized, "no CUDA device"};
+};
+#else
+// CPU-only LibTorch: no real devices to record.
+class CudaSources {
+ public:
+  explicit CudaSources(int) {}
+  void Finish(const Session&, Ledger*) {}
+};
+#endif
 
 }  // namespace
 
-Status RunGuarded(const std::function<void()>& body) {
+Status RunGuarded(const std::function<void()>& body, Thrower thrower) {
+  const auto classified = [thrower](const std::string& message) {
+    if (thrower == Thrower::kHarness) return Status(ErrorClass::kInternal, "harness error: " + message);
+    return Status(env::ClassifyMessage(message), message);
+  };
   try {
     body();
     return OkStatus();
+  } catch (const StatusError& e) {
+    return e.status();
   } catch (const c10::Error& e) {
-    std::string message = e.what_without_backtrace();
-    return Status(env::ClassifyMessage(message), message);
+    return classified(e.what_without_backtrace());
   } catch (const std::exception& e) {
-    return Status(env::ClassifyMessage(e.what()), e.what());
+    return classified(e.what());
   } catch (...) {
     return Status(ErrorClass::kInternal, "non-standard exception");
   }
@@ -261,126 +418,24 @@ Status RunGuarded(const std::function<void()>& body) {
 
 Status RunRecorded(const std::function<void()>& body, Ledger* ledger) {
   Session session;
-  const bool virtual_backend = env::VirtualCudaLinked();
   const int devices = static_cast<int>(torch::cuda::device_count());
-  std::vector<int64_t> start_level(devices, 0);
-  if (virtual_backend) {
-    env::ResetVirtualCudaStats();
-    for (int d = 0; d < devices; ++d) start_level[d] = env::VirtualCudaMemory(d).current_bytes;
-    env::SetVirtualCopyObserver([&session](const env::VirtualCopy& c) {
-      std::lock_guard<std::mutex> lock(session.mu);
-      session.virtual_copies.Add(c.src_device, c.dst_device, c.bytes);
-      if (session.dispatcher_missed_inputs && !op_stack.empty()) {
-        session.by_op[op_stack.front()].Add(c.bytes);
-      }
-    });
-  }
-#if HARNESS_TORCH_HAS_CUDA
-  // Initialise CUDA before recording: the caching allocator's statistics
-  // exist only afterwards, and CUDA's start-up is not part of any load.
-  if (devices > 0) {
-    at::globalContext().lazyInitCUDA();
-    InstallCudaCopyCounter();
-  }
-  namespace cca = c10::cuda::CUDACachingAllocator;
-  for (int d = 0; d < devices; ++d) {
-    try {
-      cca::resetPeakStats(d);
-      cca::resetAccumulatedStats(d);
-      start_level[d] = cca::getDeviceStats(d).allocated_bytes[0].current;
-    } catch (const c10::Error&) {
-      start_level[d] = 0;
-    }
-  }
-  // The driver's own count of real GPU copies, where CUPTI can trace.
-  Status cupti_started(ErrorClass::kEnvNotRealized, "no CUDA device");
-  if (devices > 0 && !virtual_backend) cupti_started = cupti::ActivityTracer::Get().Start({.copies = true});
-#endif
+  VirtualSource virtual_devices(&session, devices);
+  CudaSources cuda(devices);
   CountingCpuAllocator& host = CountingCpuAllocator::Installed();
   host.Start();
-  active = &session;
-  at::CallbackHandle handle = at::addGlobalCallback(
-      at::RecordFunctionCallback(&OnStart, &OnEnd)
-          .needsInputs(true)
-          .needsOutputs(true)
-          .scopes({at::RecordScope::FUNCTION}));
-  auto t0 = std::chrono::steady_clock::now();
-  Status status = RunGuarded(body);
-  auto t1 = std::chrono::steady_clock::now();
-  at::removeCallback(handle);
+  DispatcherSource dispatcher(&session);
+  const auto t0 = std::chrono::steady_clock::now();
+  const Status status = RunGuarded(body);
+  const auto t1 = std::chrono::steady_clock::now();
+  dispatcher.Stop();
   ledger->memory["cpu"] = host.Stop();
-  active = nullptr;
-  op_stack.clear();
-  copy_depth = 0;
-  to_copy_marks.clear();
-
   ledger->wall_seconds = std::chrono::duration<double>(t1 - t0).count();
-  const bool dispatcher_counts = !session.dispatcher_missed_inputs;
-  ledger->sources.push_back(dispatcher_counts ? "dispatcher" : "dispatcher(ops only)");
+
+  // Later sources take over or cross-check the earlier ones' copies.
+  DispatcherSource::Finish(session, ledger);
   ledger->sources.push_back("cpu-allocator");
-  ledger->SetCopies(session.dispatcher);
-  ledger->by_op = session.by_op;
-  if (virtual_backend) {
-    env::SetVirtualCopyObserver(nullptr);
-    ledger->sources.push_back("virtual");
-    const CopyTally& v = session.virtual_copies;
-    if (dispatcher_counts && session.dispatcher_saw_inputs) {
-      CompareDirections(session.dispatcher, "dispatcher", v, "virtual", ledger);
-    } else {
-      ledger->SetCopies(v);
-    }
-    for (int d = 0; d < devices; ++d) {
-      env::VirtualDeviceMemory m = env::VirtualCudaMemory(d);
-      ledger->memory[DeviceName(d)] = {m.allocated_bytes, m.peak_bytes - start_level[d],
-                                       m.current_bytes - start_level[d]};
-    }
-  }
-#if HARNESS_TORCH_HAS_CUDA
-  if (devices > 0) {
-    // The copy kernel sees every device copy; it is the count of record.
-    // The dispatcher cross-checks it where LibTorch handed it the inputs.
-    ledger->sources.push_back("cuda-copy-kernel");
-    const CopyTally& k = session.copy_kernel;
-    if (dispatcher_counts && session.dispatcher_saw_inputs) {
-      CompareDirections(session.dispatcher, "dispatcher", k, "cuda-copy-kernel", ledger);
-    }
-    Transfer h2h = ledger->host_to_host;
-    ledger->SetCopies(k);
-    ledger->host_to_host = h2h;
-    ledger->sources.push_back("cuda-caching-allocator");
-    if (cupti_started.ok()) {
-      // CUPTI writes a record once its copy has completed. Only the devices
-      // the load copied to or from: synchronising another would create a
-      // context on it.
-      Status synced = RunGuarded([&] {
-        for (int d : session.devices_touched) torch::cuda::synchronize(d);
-      });
-      Result<cupti::DriverTally> driver = cupti::ActivityTracer::Get().Stop();
-      if (!synced.ok()) {
-        ledger->notes["cupti"] = "not compared: synchronising the devices failed: " + synced.message();
-      } else if (!driver.ok()) {
-        ledger->notes["cupti"] = "not compared: " + driver.status().message();
-      } else if (driver->dropped_records > 0) {
-        ledger->notes["cupti"] =
-            "not compared: " + std::to_string(driver->dropped_records) + " records dropped, its counts are low";
-      } else {
-        ledger->sources.push_back("cupti");
-        CompareDirections(k, "cuda-copy-kernel", CopyTally::FromDriver(*driver), "cupti", ledger);
-      }
-    } else {
-      ledger->notes["cupti"] = "not traced: " + cupti_started.message();
-    }
-  }
-  for (int d = 0; d < devices; ++d) {
-    try {
-      const auto stats = cca::getDeviceStats(d);
-      const auto& a = stats.allocated_bytes[0];
-      ledger->memory[DeviceName(d)] = {a.allocated, a.peak - start_level[d], a.current - start_level[d]};
-    } catch (const c10::Error&) {
-      ledger->memory[DeviceName(d)] = {};  // CUDA never initialised: nothing allocated
-    }
-  }
-#endif
+  virtual_devices.Finish(session, ledger);
+  cuda.Finish(session, ledger);
   return status;
 }
 

@@ -1,10 +1,12 @@
-// The transfer and memory ledger of one load, and the exception boundary.
+// The transfer and memory ledger of one load, and the harness's one
+// exception boundary.
 //
 //   harness::recorder::Ledger ledger;
 //   harness::Status s = harness::recorder::RunRecorded([&] { strategy.Load(req); }, &ledger);
-//   ledger.host_to_device.bytes ...   // ledger.ToJson() for reports
+//   ledger.transfer(Direction::kHostToDevice).bytes ...   // nlohmann::json(ledger) for reports
 //
-// Sources:
+// Sources (each a class in recorder.cc, started before the load and
+// finished after it):
 //   dispatcher  a global at::RecordFunction callback on aten::copy_ (the leaf
 //               of to -> _to_copy -> copy_), any LibTorch; each copy counted
 //               once, attributed to the outermost op that caused it.
@@ -27,12 +29,23 @@
 
 namespace harness::recorder {
 
-// Runs `body`, records into `ledger`, and converts any exception to a Status
-// classified by harness/env/classify.h (raw message kept). Not reentrant.
-Status RunRecorded(const std::function<void()>& body, Ledger* ledger);
+// Whose code an exception came from, which decides its class.
+enum class Thrower {
+  // A strategy or LibTorch: the message is classified by
+  // harness/env/classify.h (raw message kept).
+  kLoader,
+  // The harness's own code: always kInternal, "harness error: ...".
+  kHarness,
+};
 
-// The one boundary for exceptions without recording.
-Status RunGuarded(const std::function<void()>& body);
+// The one exception boundary: runs `body` and turns whatever it throws into
+// a Status. A StatusError passes its Status through unchanged; a c10::Error
+// is read without its backtrace.
+Status RunGuarded(const std::function<void()>& body, Thrower thrower = Thrower::kLoader);
+
+// Runs `body` under RunGuarded (a loader's code) and records into `ledger`.
+// Not reentrant.
+Status RunRecorded(const std::function<void()>& body, Ledger* ledger);
 
 }  // namespace harness::recorder
 

@@ -14,9 +14,23 @@
 
 #include <ATen/ops/ones.h>
 #include <torch/cuda.h>
+#include <nlohmann/json.hpp>
 
 namespace harness::recorder {
 namespace {
+
+TEST(RunGuardedTest, ClassifiesLoaderErrorsAndKeepsTypedOnes) {
+  Status loader = RunGuarded([] { TORCH_CHECK(false, "CUDA error: invalid device ordinal"); });
+  EXPECT_EQ(loader.error_class(), ErrorClass::kInvalidDeviceOrdinal);
+  EXPECT_EQ(loader.message().find("Exception raised from"), std::string::npos) << "backtrace kept";
+  Status typed = RunGuarded([] { throw StatusError(Status(ErrorClass::kIoError, "invalid device ordinal")); });
+  EXPECT_EQ(typed.error_class(), ErrorClass::kIoError) << "a typed error must not be classified again";
+  Status harness = RunGuarded([] { throw std::runtime_error("out of memory"); }, Thrower::kHarness);
+  EXPECT_EQ(harness.error_class(), ErrorClass::kInternal);
+  EXPECT_EQ(harness.message(), "harness error: out of memory");
+  EXPECT_EQ(RunGuarded([] { throw 42; }).error_class(), ErrorClass::kInternal);
+  EXPECT_TRUE(RunGuarded([] {}).ok());
+}
 
 using fixtures::Format;
 
@@ -44,8 +58,8 @@ TEST_F(RecorderVirtualTest, MapLocationCpuMovesZeroBytes) {
     kept = fixtures::Load(fixture_.checkpoint_path, Format::kTorchScript, c10::Device("cpu"));
   }, &ledger);
   ASSERT_TRUE(s.ok()) << s.ToString();
-  EXPECT_EQ(ledger.host_to_device.bytes, 0);
-  EXPECT_EQ(ledger.device_to_host.bytes, 0);
+  EXPECT_EQ(ledger.transfer(Direction::kHostToDevice).bytes, 0);
+  EXPECT_EQ(ledger.transfer(Direction::kDeviceToHost).bytes, 0);
   EXPECT_EQ(ledger.memory["cuda:0"].peak_bytes, 0);
   EXPECT_TRUE(ledger.disagreements.empty());
   // The checkpoint lands in host memory once.
@@ -61,10 +75,10 @@ TEST_F(RecorderVirtualTest, LoadThenToCpuMovesTheCheckpointThereAndBack) {
   }, &ledger);
   ASSERT_TRUE(s.ok()) << s.ToString();
   const int64_t storage = fixture_.manifest.storage_bytes;
-  EXPECT_EQ(ledger.host_to_device.bytes, storage);
+  EXPECT_EQ(ledger.transfer(Direction::kHostToDevice).bytes, storage);
   // Module::to copies each tensor; the view's storage is copied again as its
   // own tensor's bytes, so D2H covers at least the storages.
-  EXPECT_GE(ledger.device_to_host.bytes, storage);
+  EXPECT_GE(ledger.transfer(Direction::kDeviceToHost).bytes, storage);
   EXPECT_EQ(ledger.memory["cuda:0"].allocated_bytes, storage);
   EXPECT_EQ(ledger.memory["cuda:0"].peak_bytes, storage);
   EXPECT_TRUE(ledger.disagreements.empty()) << ledger.disagreements[0];
@@ -101,8 +115,8 @@ TEST(RecorderAnyLeg, HostCopiesAndAllocationsAreCounted) {
   EXPECT_GE(ledger.memory["cpu"].held_bytes, 8192);
   const bool counts = std::find(ledger.sources.begin(), ledger.sources.end(), "dispatcher") != ledger.sources.end();
   if (counts) {
-    EXPECT_EQ(ledger.host_to_host.bytes, 4096);
-    EXPECT_EQ(ledger.host_to_host.count, 1);
+    EXPECT_EQ(ledger.transfer(Direction::kHostToHost).bytes, 4096);
+    EXPECT_EQ(ledger.transfer(Direction::kHostToHost).count, 1);
     EXPECT_EQ(ledger.by_op["aten::to"].bytes, 4096);
   } else {
     // LibTorch 1.13 gives callbacks no inputs: ops only (see docs/ledger.md).
@@ -119,14 +133,14 @@ TEST(RecorderRealGpu, HostToDeviceCopyAndDevicePeak) {
   at::Tensor device;
   Status s = RunRecorded([&] { device = host.to(at::Device("cuda:0")); }, &ledger);
   ASSERT_TRUE(s.ok()) << s.ToString();
-  EXPECT_EQ(ledger.host_to_device.bytes, 4 << 20);
-  EXPECT_EQ(ledger.device_pairs["cpu->cuda:0"].bytes, 4 << 20);
+  EXPECT_EQ(ledger.transfer(Direction::kHostToDevice).bytes, 4 << 20);
+  EXPECT_EQ(ledger.copies.device_pairs["cpu->cuda:0"].bytes, 4 << 20);
   EXPECT_EQ(ledger.memory["cuda:0"].allocated_bytes, 4 << 20);
   EXPECT_EQ(ledger.memory["cuda:0"].held_bytes, 4 << 20);
   // The driver's own count, through CUPTI, agrees with the copy kernel's.
   EXPECT_NE(std::find(ledger.sources.begin(), ledger.sources.end(), "cupti"), ledger.sources.end())
-      << ledger.ToJson();
-  EXPECT_TRUE(ledger.disagreements.empty()) << ledger.ToJson();
+      << nlohmann::json(ledger).dump();
+  EXPECT_TRUE(ledger.disagreements.empty()) << nlohmann::json(ledger).dump();
 }
 
 }  // namespace

@@ -19,13 +19,14 @@ std::string Evidence(const runner::CaseReport& r) {
     return s.str();
   }
   s << ", " << ErrorClassName(r.measured.outcome.error_class());
-  if (r.measured.outcome.ok() && r.measured.has_ledger) {
-    for (const char* d : {"host_to_device", "device_to_host", "device_to_device"}) {
-      auto it = r.measured.transfer_bytes.find(d);
-      if (it != r.measured.transfer_bytes.end() && it->second > 0) s << ", " << d << " " << HumanBytes(it->second);
+  if (r.measured.outcome.ok() && r.measured.ledger) {
+    for (recorder::Direction d : {recorder::Direction::kHostToDevice, recorder::Direction::kDeviceToHost,
+                                  recorder::Direction::kDeviceToDevice}) {
+      const int64_t bytes = r.measured.TransferBytes(d);
+      if (bytes > 0) s << ", " << recorder::DirectionName(d) << " " << HumanBytes(bytes);
     }
-    for (const auto& [device, peak] : r.measured.peak_bytes) {
-      if (peak > 0) s << ", peak " << device << " " << HumanBytes(peak);
+    for (const auto& [device, memory] : r.measured.ledger->memory) {
+      if (memory.peak_bytes > 0) s << ", peak " << device << " " << HumanBytes(memory.peak_bytes);
     }
     char wall[32];
     std::snprintf(wall, sizeof(wall), "%.1f ms", r.wall_seconds * 1000);

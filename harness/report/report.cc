@@ -1,17 +1,20 @@
 #include "harness/report/report.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "harness/base/bytes.h"
+#include "harness/base/status_json.h"
+
 namespace harness::report {
 namespace {
 
+using recorder::Direction;
 using verdict::Outcome;
 
 std::string Escape(const std::string& s) {
@@ -28,33 +31,25 @@ std::string Escape(const std::string& s) {
   return out;
 }
 
-std::string HumanBytes(int64_t b) {
-  char buf[32];
-  if (b >= 1000 * 1024) std::snprintf(buf, sizeof(buf), "%.2fM", b / 1048576.0);
-  else if (b >= 1024) std::snprintf(buf, sizeof(buf), "%.0fK", b / 1024.0);
-  else std::snprintf(buf, sizeof(buf), "%lld", static_cast<long long>(b));
-  return buf;
-}
-
 // The HTML cell's tooltip: why it failed, or why it has no ledger.
 std::string CellNote(const runner::CaseReport& r) {
   if (!r.verdict.reasons.empty()) return r.verdict.reasons[0];
-  return r.measured.has_ledger ? "" : r.measured.ledger_unavailable;
+  return r.measured.ledger ? "" : r.measured.ledger_unavailable;
 }
 
 std::string Cell(const runner::CaseReport& r) {
   std::string cell = verdict::OutcomeName(r.verdict.outcome);
   if (r.verdict.outcome == Outcome::kSkipped) return cell;
   cell += " " + std::string(ErrorClassName(r.measured.outcome.error_class()));
-  if (r.measured.outcome.ok() && !r.measured.has_ledger) {
+  if (r.measured.outcome.ok() && !r.measured.ledger) {
     cell += " (no ledger)";
   } else if (r.measured.outcome.ok()) {
-    auto get = [&](const char* k) {
-      auto it = r.measured.transfer_bytes.find(k);
-      return it == r.measured.transfer_bytes.end() ? int64_t(0) : it->second;
-    };
-    cell += " h2d=" + HumanBytes(get("host_to_device")) + " d2h=" + HumanBytes(get("device_to_host"));
-    if (get("device_to_device")) cell += " d2d=" + HumanBytes(get("device_to_device"));
+    for (Direction d : {Direction::kHostToDevice, Direction::kDeviceToHost, Direction::kDeviceToDevice}) {
+      const int64_t bytes = r.measured.TransferBytes(d);
+      if (bytes > 0 || d != Direction::kDeviceToDevice) {
+        cell += " " + std::string(recorder::DirectionAbbreviation(d)) + "=" + HumanBytes(bytes);
+      }
+    }
   }
   return cell;
 }
@@ -78,17 +73,17 @@ std::map<std::string, Table> Tables(const std::vector<runner::CaseReport>& repor
 
 int64_t Moved(const runner::CaseReport& r) {
   int64_t total = 0;
-  for (const char* d : {"host_to_device", "device_to_host", "device_to_device"}) {
-    auto it = r.measured.transfer_bytes.find(d);
-    if (it != r.measured.transfer_bytes.end()) total += it->second;
+  for (Direction d : {Direction::kHostToDevice, Direction::kDeviceToHost, Direction::kDeviceToDevice}) {
+    total += r.measured.TransferBytes(d);
   }
   return total;
 }
 
 int64_t MaxDevicePeak(const runner::CaseReport& r) {
   int64_t peak = 0;
-  for (const auto& [device, bytes] : r.measured.peak_bytes) {
-    if (device != "cpu") peak = std::max(peak, bytes);
+  if (!r.measured.ledger) return peak;
+  for (const auto& [device, memory] : r.measured.ledger->memory) {
+    if (device != "cpu") peak = std::max(peak, memory.peak_bytes);
   }
   return peak;
 }
@@ -107,7 +102,7 @@ std::string Chart(const Table& t) {
       auto it = t.cells.find({s, e});
       if (it == t.cells.end()) continue;
       const runner::CaseReport& r = *it->second;
-      if (!r.measured.outcome.ok() || !r.measured.has_ledger || r.measured.checkpoint_bytes <= 0) continue;
+      if (!r.measured.outcome.ok() || !r.measured.ledger || r.measured.checkpoint_bytes <= 0) continue;
       double size = double(r.measured.checkpoint_bytes);
       bars.push_back({s + "@" + e, Moved(r) / size, MaxDevicePeak(r) / size});
       top = std::max({top, bars.back().moved, bars.back().peak});
@@ -187,10 +182,10 @@ std::string Matrix(const std::vector<runner::CaseReport>& reports) {
 }
 
 Status WriteReports(const std::vector<runner::CaseReport>& reports, const std::string& dir) {
-  mkdir(dir.c_str(), 0755);
-  std::string json_text = "{\"summary\": " + nlohmann::json(Summary(reports)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + ", \"cases\": [\n";
-  for (size_t i = 0; i < reports.size(); ++i) json_text += (i ? ",\n" : "") + reports[i].ToJson();
-  json_text += "\n]}\n";
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status(ErrorClass::kIoError, dir + ": cannot create (" + ec.message() + ")");
+  const std::string json_text = DumpJson(nlohmann::json{{"summary", Summary(reports)}, {"cases", reports}}) + "\n";
 
   std::ostringstream junit;
   int failures = 0, skipped = 0;
@@ -208,7 +203,7 @@ Status WriteReports(const std::vector<runner::CaseReport>& reports, const std::s
     if (r.verdict.outcome == Outcome::kSkipped) junit << "<skipped message=\"" << Escape(r.skip_reason) << "\"/>";
     if (r.verdict.outcome == Outcome::kFail || r.verdict.outcome == Outcome::kXPass)
       junit << "<failure message=\"" << Escape(r.verdict.reasons.empty() ? "" : r.verdict.reasons[0]) << "\">"
-            << Escape(reasons + r.measured.ledger_json) << "</failure>";
+            << Escape(reasons + (r.measured.ledger ? DumpJson(*r.measured.ledger) : std::string())) << "</failure>";
     junit << "</testcase>\n";
   }
   junit << "</testsuite>\n";

@@ -42,9 +42,8 @@ class ReportTest : public ::testing::Test {
  protected:
   void SetUp() override {
     runner::CaseReport measured = Case("map_location", "missing-gpu", verdict::Outcome::kPass);
-    measured.measured.has_ledger = true;
-    measured.measured.transfer_bytes = {{"host_to_device", 0}, {"device_to_host", 0}};
-    measured.measured.ledger_json = R"({"sources": ["cupti-injection"]})";
+    measured.measured.ledger.emplace();
+    measured.measured.ledger->sources = {"cupti-injection"};
     runner::CaseReport failed = Case("load_then_to", "missing-gpu", verdict::Outcome::kFail);
     failed.measured.outcome = Status(ErrorClass::kCudaUnavailable, "No CUDA GPUs are available");
     failed.verdict.reasons = {"outcome: expected ok, got cuda-unavailable"};
@@ -82,9 +81,17 @@ TEST_F(ReportTest, JunitHasOneFailureAndOneSkipWithTheirReasons) {
 
 TEST_F(ReportTest, MatrixCellsSayOutcomeClassAndBytes) {
   std::string md = Read(dir_ + "/summary.md");
-  EXPECT_THAT(md, HasSubstr("| map_location | PASS ok h2d=0 d2h=0 | SKIPPED |"));
+  EXPECT_THAT(md, HasSubstr("| map_location | PASS ok h2d=0 bytes d2h=0 bytes | SKIPPED |"));
   EXPECT_THAT(md, HasSubstr("| py_map_location | PASS ok (no ledger) | - |"));
   EXPECT_THAT(Matrix(reports_), HasSubstr("FAIL cuda-unavailable"));
+}
+
+TEST(MatrixTest, SizesUseTheOneHumanReadableForm) {
+  runner::CaseReport r = Case("load_then_to", "dual-gpu", verdict::Outcome::kPass);
+  r.measured.ledger.emplace();
+  r.measured.ledger->copies.Add(-1, 0, 1 << 20);
+  r.measured.ledger->copies.Add(1, 0, 1536);
+  EXPECT_THAT(Matrix({r}), HasSubstr("PASS ok h2d=1.00 MiB d2h=0 bytes d2d=1.50 KiB"));
 }
 
 TEST_F(ReportTest, HtmlCellsExplainFailuresAndMissingLedgers) {

@@ -2,14 +2,16 @@
 // then realizes the environment, runs the strategy under the recorder and
 // checks placement and integrity in a second worker, and judges the result.
 //
-//   CaseReport r = RunCase(c, {.backend = DefaultBackend(), .cache_dir = dir});
+//   CaseReport r = RunCase(c, {.backend = Backend::kVirtual, .host = ProbeHost(), .cache_dir = dir});
 //   r.verdict.outcome == verdict::Outcome::kPass
 #ifndef HARNESS_RUNNER_RUNNER_H_
 #define HARNESS_RUNNER_RUNNER_H_
 
 #include <string>
 
-#include "harness/env/environment.h"
+#include <nlohmann/json_fwd.hpp>
+
+#include "harness/env/environment_spec.h"
 #include "harness/scenario/scenario.h"
 #include "harness/verdict/verdict.h"
 
@@ -29,9 +31,11 @@ struct CaseReport {
   std::string command_output;  // external strategies: what the command printed
   std::string worker_output;   // what the worker printed (warnings, crash text)
   double wall_seconds = 0;
-  // Everything, for the JSON report.
-  std::string ToJson() const;
 };
+
+// report.json's entry for one case: the case's identity and expectation,
+// the verdict, and (unless SKIPPED) everything measured.
+void to_json(nlohmann::json& j, const CaseReport& r);
 
 CaseReport RunCase(const scenario::Case& c, const RunOptions& options);
 

@@ -1,363 +1,320 @@
 #include "harness/scenario/scenario.h"
 
-#include <dirent.h>
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <fstream>
-#include <functional>
+#include <cstdio>
+#include <filesystem>
 #include <map>
 #include <set>
-#include <sstream>
+#include <system_error>
 
-#include <yaml-cpp/yaml.h>
-
-#include "harness/compat/torch_compat.h"
+#include "harness/base/device.h"
+#include "harness/base/yaml_reader.h"
 
 namespace harness::scenario {
 namespace {
 
-// Thrown inside the parser only; converted to a Status at its entry point.
-struct ParseError {
-  std::string message;
+using recorder::Direction;
+
+// The whole file as read, before it becomes cases.
+struct Table {
+  fixtures::FixtureSpec fixture;
+  std::string target;
+  std::vector<env::EnvironmentSpec> environments;
+  std::vector<std::string> strategies;
+  std::map<std::string, std::string> commands;
+  std::string device_map;
+  Requires requires;
+  double timeout_seconds = 120;
+  std::string claim_id, claim_text;
 };
 
 class Parser {
  public:
-  Parser(std::string path, const std::vector<std::string>* known)
-      : path_(std::move(path)), known_(known) {}
+  Parser(const YamlReader& in, const std::vector<std::string>* known) : in_(in), known_(known) {}
 
-  [[noreturn]] void Fail(const YAML::Node& node, const std::string& what) const {
-    const YAML::Mark m = node.Mark();
-    throw ParseError{path_ + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1) + ": " + what};
-  }
-
-  void CheckKeys(const YAML::Node& map, const std::set<std::string>& allowed, const char* where) const {
-    if (!map.IsMap()) Fail(map, std::string(where) + " must be a mapping");
-    for (const auto& kv : map) {
-      std::string key = kv.first.as<std::string>();
-      if (!allowed.count(key)) {
-        std::string list;
-        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-        Fail(kv.first, "unknown key '" + key + "' in " + where + " (allowed: " + list + ")");
-      }
-    }
-  }
-
-  std::string Str(const YAML::Node& n, const char* what) const {
-    if (!n.IsScalar()) Fail(n, std::string(what) + " must be a string");
-    return n.as<std::string>();
-  }
-
-  int64_t Size(const YAML::Node& n) const {
-    std::string s = Str(n, "size");
-    int64_t mult = 1;
-    for (const auto& [suffix, m] : std::vector<std::pair<std::string, int64_t>>{
-             {"GiB", int64_t(1) << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}}) {
-      if (s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0) {
-        mult = m;
-        s = s.substr(0, s.size() - suffix.size());
-        break;
-      }
-    }
-    try {
-      size_t used = 0;
-      double v = std::stod(s, &used);
-      if (used != s.size() || v < 0) Fail(n, "size '" + n.as<std::string>() + "' is not like 64KiB");
-      return int64_t(v * double(mult));
-    } catch (const std::logic_error&) {
-      Fail(n, "size '" + n.as<std::string>() + "' is not like 64KiB");
-    }
-  }
-
-  fixtures::FixtureSpec Fixture(const YAML::Node& n) const {
-    if (!n.IsMap()) Fail(n, "fixture must be a mapping");
-    CheckKeys(n, {"format", "size", "layers", "seed", "placement", "provenance", "golden"}, "fixture");
-    fixtures::FixtureSpec spec;
-    if (n["format"]) {
-      auto f = fixtures::FormatFromName(Str(n["format"], "format"));
-      if (!f) Fail(n["format"], "format must be torchscript, cpp_archive or pickle");
-      spec.format = *f;
-    }
-    if (n["size"]) spec.total_bytes = Size(n["size"]);
-    if (n["layers"]) spec.layers = Int(n["layers"], "layers");
-    if (n["seed"]) spec.seed = uint64_t(Int(n["seed"], "seed"));
-    if (n["placement"]) spec.placement = Str(n["placement"], "placement");
-    if (n["provenance"]) spec.provenance = Str(n["provenance"], "provenance");
-    if (n["golden"]) {
-      spec.golden = Str(n["golden"], "golden");
-      for (const char* other : {"format", "size", "layers", "seed", "placement", "provenance"}) {
-        if (n[other]) Fail(n[other], std::string("'") + other + "' does not apply to a golden fixture");
-      }
-    }
-    Status valid = fixtures::ValidateSpec(spec);
-    if (!valid.ok()) Fail(n, valid.message());
-    return spec;
-  }
-
-  int Int(const YAML::Node& n, const char* what) const {
-    try {
-      return n.as<int>();
-    } catch (const YAML::Exception&) {
-      Fail(n, std::string(what) + " must be an integer");
-    }
-  }
-
-  env::EnvironmentSpec Environment(const YAML::Node& n) const {
-    if (n.IsScalar()) {
-      auto preset = env::EnvironmentPreset(n.as<std::string>());
-      if (!preset) Fail(n, "unknown environment preset '" + n.as<std::string>() +
-                               "' (missing-gpu, cuda-hidden, no-device, old-driver, single-gpu, dual-gpu)");
-      return *preset;
-    }
-    CheckKeys(n, {"name", "preset", "gpus", "cuda", "visible_devices", "memory_per_gpu"}, "environment");
-    env::EnvironmentSpec e;
-    if (n["preset"]) e = Environment(n["preset"]);
-    if (n["gpus"]) e.gpus = Int(n["gpus"], "gpus");
-    if (e.gpus < 0 || e.gpus > 16) Fail(n, "gpus must be in [0, 16]");
-    if (n["cuda"]) {
-      auto s = env::CudaStateFromName(Str(n["cuda"], "cuda"));
-      if (!s) Fail(n["cuda"], "cuda must be ok, hidden, no-driver, no-device or old-driver");
-      e.cuda = *s;
-    }
-    if (n["visible_devices"]) e.visible_devices = Str(n["visible_devices"], "visible_devices");
-    if (n["memory_per_gpu"]) e.memory_per_gpu = Size(n["memory_per_gpu"]);
-    e.name = n["name"] ? Str(n["name"], "name")
-                       : (e.name.empty() ? "gpus" + std::to_string(e.gpus) + "-" + std::string(env::CudaStateName(e.cuda)) : e.name);
-    return e;
-  }
-
-  verdict::ByteBound Bound(const YAML::Node& n) const {
-    auto b = verdict::ByteBound::Parse(Str(n, "bound"));
-    if (!b) Fail(n, "bound '" + n.as<std::string>() + "' is not like 0, 1024, 1.0x, >=2x or <=0.5x");
-    return *b;
-  }
-
-  std::vector<Case> File(const YAML::Node& root) {
-    CheckKeys(root, {"description", "claim", "fixture", "target", "environments", "strategies", "expect",
-                     "xfail", "requires", "timeout", "commands", "remap"}, "scenario");
+  std::vector<Case> File(const YAML::Node& root) const {
+    in_.CheckKeys(root,
+                  {"description", "claim", "fixture", "target", "environments", "strategies", "expect", "xfail",
+                   "requires", "timeout", "commands", "remap"},
+                  "scenario");
     for (const char* key : {"fixture", "target", "environments", "strategies", "expect"}) {
-      if (!root[key]) Fail(root, std::string("missing required key '") + key + "'");
+      if (!root[key]) in_.Fail(root, std::string("missing required key '") + key + "'");
     }
-    fixtures::FixtureSpec fixture = Fixture(root["fixture"]);
-    std::string target = Str(root["target"], "target");
-    if (target != "cpu" && target.rfind("cuda:", 0) != 0) Fail(root["target"], "target must be cpu or cuda:K");
-    std::vector<env::EnvironmentSpec> envs;
-    if (!root["environments"].IsSequence()) Fail(root["environments"], "environments must be a list");
-    for (const auto& e : root["environments"]) envs.push_back(Environment(e));
-    std::vector<std::string> strategies;
-    if (!root["strategies"].IsSequence()) Fail(root["strategies"], "strategies must be a list");
-    for (const auto& s : root["strategies"]) strategies.push_back(Str(s, "strategy"));
-    std::map<std::string, std::string> commands;
-    if (const YAML::Node cmds = root["commands"]) {
-      if (!cmds.IsMap()) Fail(cmds, "commands must map a strategy name to a command line");
-      for (const auto& kv : cmds) commands[kv.first.as<std::string>()] = Str(kv.second, "command");
-    }
-    std::string device_map;
-    if (root["remap"]) device_map = Str(root["remap"], "remap");
-    for (size_t i = 0; i < strategies.size(); ++i) {
-      if (known_ != nullptr && !commands.count(strategies[i]) &&
-          std::find(known_->begin(), known_->end(), strategies[i]) == known_->end()) {
-        std::string list;
-        for (const auto& k : *known_) list += (list.empty() ? "" : ", ") + k;
-        Fail(root["strategies"][i], "unknown strategy '" + strategies[i] + "' (linked in: " + list +
-                                        "; or define it under commands:)");
-      }
-      for (size_t j = 0; j < i; ++j) {
-        if (strategies[i] == strategies[j]) Fail(root["strategies"][i], "strategy '" + strategies[i] + "' listed twice");
-      }
-    }
-
+    const Table table = ReadTable(root);
     const YAML::Node expect = root["expect"];
-    CheckKeys(expect, {"outcome", "transfers", "peak", "integrity", "placement"}, "expect");
-    if (!expect["outcome"]) Fail(expect, "expect needs an outcome table");
-    CheckKeys(expect["outcome"], std::set<std::string>(strategies.begin(), strategies.end()), "expect.outcome");
-    Requires req;
-    if (const YAML::Node r = root["requires"]) {
-      CheckKeys(r, {"gpus", "cuda_build", "torch"}, "requires");
-      if (r["gpus"]) req.min_gpus = Int(r["gpus"], "gpus");
-      if (r["cuda_build"]) req.cuda_build = r["cuda_build"].as<bool>();
-      if (r["torch"]) req.torch_min = Str(r["torch"], "torch");
+    in_.CheckKeys(expect, {"outcome", "transfers", "peak", "integrity", "placement"}, "expect");
+    if (!expect["outcome"]) in_.Fail(expect, "expect needs an outcome table");
+    const std::set<std::string> strategy_set(table.strategies.begin(), table.strategies.end());
+    in_.CheckKeys(expect["outcome"], strategy_set, "expect.outcome");
+    for (const char* per_strategy : {"transfers", "peak"}) {
+      if (expect[per_strategy]) in_.CheckKeys(expect[per_strategy], strategy_set, per_strategy);
     }
-    double timeout = root["timeout"] ? double(Int(root["timeout"], "timeout")) : 120.0;
-    std::string claim_id, claim_text;
-    if (const YAML::Node claim = root["claim"]) {
-      CheckKeys(claim, {"id", "text"}, "claim");
-      if (!claim["id"] || !claim["text"]) Fail(claim, "claim needs id and text");
-      claim_id = Str(claim["id"], "id");
-      claim_text = Str(claim["text"], "text");
-    }
-    std::string stem = path_.substr(path_.find_last_of('/') + 1);
-    stem = stem.substr(0, stem.find('.'));
+    if (expect["integrity"] && expect["integrity"].IsMap()) in_.CheckKeys(expect["integrity"], strategy_set, "integrity");
+    const YAML::Node xfail = root["xfail"];
+    if (xfail && !xfail.IsMap()) in_.Fail(xfail, "xfail must map 'strategy@environment' to a reason");
 
+    std::string stem = in_.path().substr(in_.path().find_last_of('/') + 1);
+    stem = stem.substr(0, stem.find('.'));
     std::vector<Case> cases;
-    for (const std::string& strategy : strategies) {
+    for (const std::string& strategy : table.strategies) {
       const YAML::Node row = expect["outcome"][strategy];
-      if (!row) Fail(expect["outcome"], "no outcome row for strategy '" + strategy + "'");
-      if (!row.IsSequence() || row.size() != envs.size()) {
-        Fail(row, "outcome row for '" + strategy + "' must list " + std::to_string(envs.size()) +
-                      " outcomes, one per environment");
+      if (!row) in_.Fail(expect["outcome"], "no outcome row for strategy '" + strategy + "'");
+      if (!row.IsSequence() || row.size() != table.environments.size()) {
+        in_.Fail(row, "outcome row for '" + strategy + "' must list " + std::to_string(table.environments.size()) +
+                          " outcomes, one per environment");
       }
-      for (size_t i = 0; i < envs.size(); ++i) {
+      const verdict::Expectation shared = StrategyExpectation(expect, strategy);
+      for (size_t i = 0; i < table.environments.size(); ++i) {
         Case c;
-        c.file = path_;
-        c.fixture = fixture;
-        c.environment = envs[i];
+        c.file = in_.path();
+        c.fixture = table.fixture;
+        c.environment = table.environments[i];
         c.strategy = strategy;
-        if (commands.count(strategy)) c.command = commands[strategy];
-        c.device_map = device_map;
-        c.target = target;
-        c.requires = req;
-        c.timeout_seconds = timeout;
-        c.claim_id = claim_id;
-        c.claim_text = claim_text;
-        c.id = stem + "/" + strategy + "@" + envs[i].name;
-        std::string outcome = Str(row[i], "outcome");
-        auto cls = ErrorClassFromName(outcome);
-        if (!cls) Fail(row[i], "unknown outcome '" + outcome + "'");
-        c.expect.outcome = *cls;
-        if (const YAML::Node in = expect["integrity"]) {
-          // "exact" (values and view sharing), "values" (sharing may break),
-          // "none"; a scalar for every strategy or a map per strategy.
-          // No YAML::Node reassignment here: yaml-cpp's operator= writes
-          // through to the document.
-          std::string m = "exact";
-          if (in.IsMap()) {
-            CheckKeys(in, std::set<std::string>(strategies.begin(), strategies.end()), "integrity");
-            if (in[strategy]) m = Str(in[strategy], "integrity");
-          } else {
-            m = Str(in, "integrity");
-          }
-          if (m != "exact" && m != "values" && m != "none") {
-            Fail(in.IsMap() ? in[strategy] : in, "integrity must be exact, values or none");
-          }
-          c.expect.integrity = m != "none";
-          c.expect.sharing = m == "exact";
-        }
-        if (expect["placement"]) c.expect.placement = Str(expect["placement"], "placement") == "target";
-        for (const char* table : {"transfers", "peak"}) {
-          const YAML::Node t = expect[table];
-          if (!t) continue;
-          CheckKeys(t, std::set<std::string>(strategies.begin(), strategies.end()), table);
-          if (!t[strategy]) continue;
-          if (!t[strategy].IsMap()) Fail(t[strategy], std::string(table) + " bounds must be a mapping");
-          for (const auto& kv : t[strategy]) {
-            std::string key = kv.first.as<std::string>();
-            if (std::string(table) == "transfers" &&
-                !std::set<std::string>{"host_to_device", "device_to_host", "device_to_device", "host_to_host"}.count(key)) {
-              Fail(kv.first, "unknown transfer direction '" + key + "'");
-            }
-            (std::string(table) == "transfers" ? c.expect.transfers : c.expect.peak)[key] = Bound(kv.second);
-          }
-        }
-        if (const YAML::Node x = root["xfail"]) {
-          if (!x.IsMap()) Fail(x, "xfail must map 'strategy@environment' to a reason");
-          if (x[strategy + "@" + envs[i].name]) c.expect.xfail = Str(x[strategy + "@" + envs[i].name], "reason");
-        }
+        auto command = table.commands.find(strategy);
+        if (command != table.commands.end()) c.command = command->second;
+        c.device_map = table.device_map;
+        c.target = table.target;
+        c.requires = table.requires;
+        c.timeout_seconds = table.timeout_seconds;
+        c.claim_id = table.claim_id;
+        c.claim_text = table.claim_text;
+        const std::string cell = strategy + "@" + c.environment.name;
+        c.id = stem + "/" + cell;
+        c.expect = shared;
+        c.expect.outcome = Outcome(row[i]);
+        if (xfail && xfail[cell]) c.expect.xfail = in_.Str(xfail[cell], "reason");
         cases.push_back(std::move(c));
+      }
+    }
+    if (xfail) {
+      for (const auto& kv : xfail) {
+        const std::string cell = in_.Str(kv.first, "xfail cell");
+        const bool matches = std::any_of(cases.begin(), cases.end(), [&](const Case& c) {
+          return c.strategy + "@" + c.environment.name == cell;
+        });
+        if (!matches) in_.Fail(kv.first, "xfail '" + cell + "' matches no cell (strategy@environment)");
       }
     }
     return cases;
   }
 
  private:
-  std::string path_;
+  Table ReadTable(const YAML::Node& root) const {
+    Table t;
+    t.fixture = fixtures::ParseFixtureSpec(in_, root["fixture"]);
+    t.target = in_.Str(root["target"], "target");
+    const Result<Device> target = ParseDevice(t.target);
+    if (!target.ok()) in_.Fail(root["target"], "target: " + target.status().message());
+    if (!root["environments"].IsSequence()) in_.Fail(root["environments"], "environments must be a list");
+    for (const auto& e : root["environments"]) t.environments.push_back(Environment(e));
+    t.strategies = Strategies(root);
+    if (const YAML::Node commands = root["commands"]) {
+      if (!commands.IsMap()) in_.Fail(commands, "commands must map a strategy name to a command line");
+      for (const auto& kv : commands) t.commands[in_.Str(kv.first, "strategy")] = in_.Str(kv.second, "command");
+    }
+    CheckStrategiesKnown(root["strategies"], t.strategies, t.commands);
+    if (root["remap"]) t.device_map = in_.Str(root["remap"], "remap");
+    if (const YAML::Node r = root["requires"]) {
+      in_.CheckKeys(r, {"gpus", "cuda_build", "torch"}, "requires");
+      if (r["gpus"]) t.requires.min_gpus = in_.Int(r["gpus"], "gpus");
+      if (r["cuda_build"]) t.requires.cuda_build = in_.Bool(r["cuda_build"], "cuda_build");
+      if (r["torch"]) t.requires.torch_min = in_.Str(r["torch"], "torch");
+    }
+    if (root["timeout"]) {
+      t.timeout_seconds = double(in_.Int(root["timeout"], "timeout"));
+      if (t.timeout_seconds <= 0) in_.Fail(root["timeout"], "timeout must be a positive number of seconds");
+    }
+    if (const YAML::Node claim = root["claim"]) {
+      in_.CheckKeys(claim, {"id", "text"}, "claim");
+      if (!claim["id"] || !claim["text"]) in_.Fail(claim, "claim needs id and text");
+      t.claim_id = in_.Str(claim["id"], "id");
+      t.claim_text = in_.Str(claim["text"], "text");
+    }
+    return t;
+  }
+
+  env::EnvironmentSpec Environment(const YAML::Node& n) const {
+    if (n.IsScalar()) {
+      std::optional<env::EnvironmentSpec> preset = env::EnvironmentPreset(n.as<std::string>());
+      if (!preset) {
+        in_.Fail(n, "unknown environment preset '" + n.as<std::string>() + "' (" + env::EnvironmentPresetList() + ")");
+      }
+      return *preset;
+    }
+    in_.CheckKeys(n, {"name", "preset", "gpus", "cuda", "visible_devices", "memory_per_gpu"}, "environment");
+    env::EnvironmentSpec e;
+    if (n["preset"]) e = Environment(n["preset"]);
+    if (n["gpus"]) e.gpus = in_.Int(n["gpus"], "gpus");
+    if (e.gpus < 0 || e.gpus > 16) in_.Fail(n, "gpus must be in [0, 16]");
+    if (n["cuda"]) {
+      std::optional<env::CudaState> s = env::CudaStateFromName(in_.Str(n["cuda"], "cuda"));
+      if (!s) in_.Fail(n["cuda"], "cuda must be " + env::CudaStateList());
+      e.cuda = *s;
+    }
+    if (n["visible_devices"]) e.visible_devices = in_.Str(n["visible_devices"], "visible_devices");
+    if (n["memory_per_gpu"]) e.memory_per_gpu = in_.ByteSize(n["memory_per_gpu"], "memory_per_gpu");
+    if (n["name"]) {
+      e.name = in_.Str(n["name"], "name");
+    } else if (e.name.empty()) {
+      e.name = "gpus" + std::to_string(e.gpus) + "-" + std::string(env::CudaStateName(e.cuda));
+    }
+    return e;
+  }
+
+  std::vector<std::string> Strategies(const YAML::Node& root) const {
+    const YAML::Node list = root["strategies"];
+    if (!list.IsSequence()) in_.Fail(list, "strategies must be a list");
+    std::vector<std::string> strategies;
+    for (size_t i = 0; i < list.size(); ++i) {
+      std::string name = in_.Str(list[i], "strategy");
+      if (std::find(strategies.begin(), strategies.end(), name) != strategies.end()) {
+        in_.Fail(list[i], "strategy '" + name + "' listed twice");
+      }
+      strategies.push_back(std::move(name));
+    }
+    return strategies;
+  }
+
+  void CheckStrategiesKnown(const YAML::Node& list, const std::vector<std::string>& strategies,
+                            const std::map<std::string, std::string>& commands) const {
+    if (known_ == nullptr) return;
+    for (size_t i = 0; i < strategies.size(); ++i) {
+      if (commands.count(strategies[i]) ||
+          std::find(known_->begin(), known_->end(), strategies[i]) != known_->end()) {
+        continue;
+      }
+      std::string linked;
+      for (const auto& k : *known_) linked += (linked.empty() ? "" : ", ") + k;
+      in_.Fail(list[i], "unknown strategy '" + strategies[i] + "' (linked in: " + linked +
+                            "; or define it under commands:)");
+    }
+  }
+
+  ErrorClass Outcome(const YAML::Node& n) const {
+    const std::string outcome = in_.Str(n, "outcome");
+    std::optional<ErrorClass> cls = ErrorClassFromName(outcome);
+    if (!cls) in_.Fail(n, "unknown outcome '" + outcome + "'");
+    return *cls;
+  }
+
+  // What `strategy`'s cells expect besides their outcome: integrity,
+  // placement, transfer and peak bounds.
+  verdict::Expectation StrategyExpectation(const YAML::Node& expect, const std::string& strategy) const {
+    verdict::Expectation e;
+    if (const YAML::Node in = expect["integrity"]) {
+      // "exact" (values and view sharing), "values" (sharing may break),
+      // "none"; a scalar for every strategy or a map per strategy. No
+      // YAML::Node reassignment here: yaml-cpp's operator= writes through
+      // to the document.
+      const YAML::Node chosen = in.IsMap() ? in[strategy] : in;
+      if (chosen) {
+        const std::string mode = in_.Str(chosen, "integrity");
+        if (mode != "exact" && mode != "values" && mode != "none") {
+          in_.Fail(chosen, "integrity must be exact, values or none");
+        }
+        e.integrity = mode != "none";
+        e.sharing = mode == "exact";
+      }
+    }
+    if (const YAML::Node placement = expect["placement"]) {
+      const std::string mode = in_.Str(placement, "placement");
+      if (mode != "target" && mode != "any") in_.Fail(placement, "placement must be target or any");
+      e.placement = mode == "target";
+    }
+    if (const YAML::Node t = expect["transfers"]; t && t[strategy]) {
+      for (const auto& [key, bound] : BoundsOf(t[strategy], "transfers")) {
+        const std::optional<Direction> d = recorder::DirectionFromName(in_.Str(key, "direction"));
+        if (!d) in_.Fail(key, "unknown transfer direction '" + key.as<std::string>() + "'");
+        e.transfers[*d] = bound;
+      }
+    }
+    if (const YAML::Node p = expect["peak"]; p && p[strategy]) {
+      for (const auto& [key, bound] : BoundsOf(p[strategy], "peak")) {
+        const std::string device = in_.Str(key, "device");
+        const Result<Device> parsed = ParseDevice(device);
+        if (!parsed.ok() || (parsed->is_cuda() && parsed->index < 0)) {
+          in_.Fail(key, "peak device '" + device + "' is not cpu or cuda:K");
+        }
+        e.peak[device] = bound;
+      }
+    }
+    return e;
+  }
+
+  std::vector<std::pair<YAML::Node, verdict::ByteBound>> BoundsOf(const YAML::Node& map, const std::string& table) const {
+    if (!map.IsMap()) in_.Fail(map, table + " bounds must be a mapping");
+    std::vector<std::pair<YAML::Node, verdict::ByteBound>> bounds;
+    for (const auto& kv : map) {
+      const std::string text = in_.Str(kv.second, "bound");
+      std::optional<verdict::ByteBound> b = verdict::ByteBound::Parse(text);
+      if (!b) in_.Fail(kv.second, "bound '" + text + "' is not like 0, 1024, 1.0x, >=2x or <=0.5x");
+      bounds.emplace_back(kv.first, *b);
+    }
+    return bounds;
+  }
+
+  const YamlReader& in_;
   const std::vector<std::string>* known_;
 };
 
-void CollectYaml(const std::string& path, std::vector<std::string>* out) {
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    out->push_back(path);
-    return;
-  }
-  std::vector<std::string> entries;
-  if (DIR* d = opendir(path.c_str())) {
-    while (dirent* e = readdir(d)) {
-      std::string n = e->d_name;
-      if (n != "." && n != "..") entries.push_back(path + "/" + n);
-    }
-    closedir(d);
-  }
-  std::sort(entries.begin(), entries.end());
-  for (const auto& e : entries) {
-    struct stat sub;
-    if (stat(e.c_str(), &sub) != 0) continue;
-    if (S_ISDIR(sub.st_mode)) CollectYaml(e, out);
-    else if (e.size() > 5 && e.compare(e.size() - 5, 5, ".yaml") == 0) out->push_back(e);
-  }
-}
-
-}  // namespace
-
-std::vector<std::string> FindScenarioFiles(const std::vector<std::string>& paths) {
-  std::vector<std::string> files;
-  for (const std::string& p : paths) CollectYaml(p, &files);
-  return files;
-}
-
-namespace {
-
-// Parses `text` as YAML and hands the root to `parse`; every failure, the
-// parser's own or yaml-cpp's, becomes kInvalidScenario at path:line:column.
-template <typename T>
-Result<T> ParseYaml(const std::string& text, const std::string& path,
-                    const std::function<T(const YAML::Node&)>& parse) {
-  try {
-    return parse(YAML::Load(text));
-  } catch (const ParseError& e) {
-    return Status(ErrorClass::kInvalidScenario, e.message);
-  } catch (const YAML::Exception& e) {
-    return Status(ErrorClass::kInvalidScenario,
-                  path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) + ": " + e.msg);
-  }
+// "2.11.0" >= "2.0"; a malformed minimum is never met.
+bool VersionAtLeast(const std::string& version, const std::string& minimum) {
+  int major = 0, minor = 0, want_major = 0, want_minor = 0;
+  if (std::sscanf(minimum.c_str(), "%d.%d", &want_major, &want_minor) != 2) return false;
+  if (std::sscanf(version.c_str(), "%d.%d", &major, &minor) != 2) return false;
+  return major > want_major || (major == want_major && minor >= want_minor);
 }
 
 }  // namespace
 
 Result<std::vector<Case>> ParseScenario(const std::string& text, const std::string& path,
                                         const std::vector<std::string>* known_strategies) {
-  return ParseYaml<std::vector<Case>>(
-      text, path, [&](const YAML::Node& root) { return Parser(path, known_strategies).File(root); });
-}
-
-Result<fixtures::FixtureSpec> LoadFixtureSpecFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Status(ErrorClass::kIoError, path + ": cannot open");
-  std::stringstream s;
-  s << in.rdbuf();
-  return ParseYaml<fixtures::FixtureSpec>(
-      s.str(), path, [&](const YAML::Node& root) { return Parser(path, nullptr).Fixture(root); });
+  return ParseYaml<std::vector<Case>>(text, path, [&](const YamlReader& in, const YAML::Node& root) {
+    return Parser(in, known_strategies).File(root);
+  });
 }
 
 Result<std::vector<Case>> LoadScenarioFile(const std::string& path,
                                            const std::vector<std::string>* known_strategies) {
-  std::ifstream in(path);
-  if (!in) return Status(ErrorClass::kIoError, path + ": cannot open");
-  std::stringstream s;
-  s << in.rdbuf();
-  return ParseScenario(s.str(), path, known_strategies);
+  Result<std::string> text = ReadTextFile(path);
+  if (!text.ok()) return text.status();
+  return ParseScenario(*text, path, known_strategies);
+}
+
+std::vector<std::string> FindScenarioFiles(const std::vector<std::string>& paths) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> files;
+  for (const std::string& p : paths) {
+    std::error_code ec;
+    if (!fs::is_directory(p, ec)) {
+      files.push_back(p);
+      continue;
+    }
+    std::vector<std::string> found;
+    for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::follow_directory_symlink, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->path().extension() == ".yaml" && !it->is_directory(ec)) found.push_back(it->path().string());
+    }
+    std::sort(found.begin(), found.end());
+    files.insert(files.end(), found.begin(), found.end());
+  }
+  return files;
 }
 
 std::string SkipReason(const Case& c, env::Backend backend, const env::HostFacts& host) {
-  if (c.requires.cuda_build.has_value() && *c.requires.cuda_build != compat::kTorchHasCuda) {
+  if (c.requires.cuda_build.has_value() && *c.requires.cuda_build != host.torch_has_cuda) {
     return std::string("requires a ") + (*c.requires.cuda_build ? "CUDA" : "CPU-only") + " build of LibTorch";
   }
-  if (!c.requires.torch_min.empty()) {
-    int major = 0, minor = 0;
-    std::sscanf(c.requires.torch_min.c_str(), "%d.%d", &major, &minor);
-    if (!compat::TorchAtLeast(major, minor)) return "requires LibTorch >= " + c.requires.torch_min;
+  if (!c.requires.torch_min.empty() && !VersionAtLeast(host.torch_version, c.requires.torch_min)) {
+    return "requires LibTorch >= " + c.requires.torch_min;
   }
   if (backend == env::Backend::kReal && c.requires.min_gpus > host.physical_gpus) {
     return "requires " + std::to_string(c.requires.min_gpus) + " GPU(s)";
   }
   std::string why;
-  if (!c.command.empty()) {
-    if (!env::CanRealizeForProcess(c.environment, host, &why)) return why;
-    return "";
-  }
-  if (!env::CanRealize(c.environment, backend, host, &why)) return why;
-  return "";
+  const bool can = c.command.empty() ? env::CanRealize(c.environment, backend, host, &why)
+                                     : env::CanRealizeForProcess(c.environment, host, &why);
+  return can ? "" : why;
 }
 
 std::string TestName(const std::string& id) {

@@ -1,5 +1,7 @@
 // Scenario files: a truth table of strategies x environments for one fixture.
 // The format is documented with a complete example in docs/scenarios.md.
+// No LibTorch: the parser links only the fixture and environment
+// descriptions.
 //
 //   harness::Result<std::vector<Case>> cases = LoadScenarioFile("scenarios/x.yaml");
 //   // error: "scenarios/x.yaml:7:5: unknown key 'enviroments'"
@@ -8,24 +10,25 @@
 #ifndef HARNESS_SCENARIO_SCENARIO_H_
 #define HARNESS_SCENARIO_SCENARIO_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "fixtures/fixture.h"
+#include "fixtures/spec.h"
 #include "harness/base/status.h"
-#include "harness/env/environment.h"
+#include "harness/env/environment_spec.h"
 #include "harness/verdict/verdict.h"
 
 namespace harness::scenario {
 
 struct Requires {
-  int min_gpus = 0;                 // physical GPUs (real backend)
-  std::optional<bool> cuda_build;   // LibTorch built with CUDA
-  std::string torch_min;            // "2.0"
+  int min_gpus = 0;                // physical GPUs (real backend)
+  std::optional<bool> cuda_build;  // LibTorch built with CUDA
+  std::string torch_min;           // "2.0"
 };
 
 struct Case {
-  std::string id;          // "mismatched_index/load_then_to@single-gpu"
+  std::string id;  // "mismatched_index/load_then_to@single-gpu"
   std::string file;
   fixtures::FixtureSpec fixture;
   env::EnvironmentSpec environment;
@@ -56,11 +59,9 @@ Result<std::vector<Case>> ParseScenario(const std::string& text, const std::stri
 // a missing file is reported by LoadScenarioFile.
 std::vector<std::string> FindScenarioFiles(const std::vector<std::string>& paths);
 
-// A fixture spec file: the keys of a scenario's `fixture:` mapping at top
-// level (format, size, layers, seed, placement, provenance).
-Result<fixtures::FixtureSpec> LoadFixtureSpecFile(const std::string& path);
-
-// Why `c` cannot run here (empty when it can): requires, environment.
+// Why `c` cannot run on `host` with `backend` (empty when it can): its
+// `requires`, then whether the environment can be realized (in this process,
+// or for an external command's process).
 std::string SkipReason(const Case& c, env::Backend backend, const env::HostFacts& host);
 
 // A name GoogleTest accepts: ASCII letters, digits and '_'.

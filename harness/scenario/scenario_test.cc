@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "harness/strategy/strategy.h"
 
 namespace harness::scenario {
 namespace {
@@ -28,7 +27,7 @@ TEST(ParseScenario, TruthTableBecomesOneCasePerCell) {
   EXPECT_EQ((*cases)[0].id, "demo/load_then_to@missing-gpu");
   EXPECT_EQ((*cases)[0].expect.outcome, ErrorClass::kCudaUnavailable);
   EXPECT_EQ((*cases)[1].expect.xfail.value_or(""), "demo");
-  EXPECT_EQ((*cases)[2].expect.transfers.count("host_to_device"), 1u);
+  EXPECT_EQ((*cases)[2].expect.transfers.count(recorder::Direction::kHostToDevice), 1u);
   EXPECT_EQ((*cases)[3].fixture.total_bytes, 64 << 10);
 }
 
@@ -54,6 +53,16 @@ TEST(ParseScenario, MalformedFilesNameLineAndColumn) {
       {"fixture: [unclosed\n", "x.yaml:2:1: "},
       {"fixture: {}\ntarget: cpu\nenvironments: [missing-gpu]\nstrategies: [map_location, map_location]\nexpect: {outcome: {map_location: [ok]}}\n",
        "x.yaml:4:28: strategy 'map_location' listed twice"},
+      {"fixture: {}\ntarget: cuda:x\nenvironments: [missing-gpu]\nstrategies: [m]\nexpect: {outcome: {m: [ok]}}\n",
+       "x.yaml:2:9: target: invalid device 'cuda:x': device index 'x' is not a non-negative decimal integer"},
+      {"fixture: {}\ntarget: cpu\nenvironments: [missing-gpu]\nstrategies: [m]\nexpect: {outcome: {m: [ok]}}\nxfail: {m@dual-gpu: why}\n",
+       "x.yaml:6:9: xfail 'm@dual-gpu' matches no cell (strategy@environment)"},
+      {"fixture: {}\ntarget: cpu\nenvironments: [missing-gpu]\nstrategies: [m]\nexpect: {outcome: {m: [ok]}}\ntimeout: 0\n",
+       "x.yaml:6:10: timeout must be a positive number of seconds"},
+      {"fixture: {}\ntarget: cpu\nenvironments: [{cuda: broken}]\nstrategies: [m]\nexpect: {outcome: {m: [ok]}}\n",
+       "x.yaml:3:23: cuda must be ok, hidden, no-driver, no-device or old-driver"},
+      {"fixture: {}\ntarget: cpu\nenvironments: [missing-gpu]\nstrategies: [m]\nexpect: {outcome: {m: [ok]}, transfers: {m: {h2d: 0}}}\n",
+       "x.yaml:5:46: unknown transfer direction 'h2d'"},
   };
   for (const BadInput& bad : kBad) {
     auto r = ParseScenario(bad.text, "x.yaml");
@@ -101,10 +110,42 @@ TEST(ScenarioFiles, EveryShippedFileValidatesAndNamesLinkedStrategies) {
   std::vector<std::string> files = FindScenarioFiles({"scenarios"});
   ASSERT_GE(files.size(), 3u);
   for (const std::string& f : files) {
-    std::vector<std::string> known = strategy::StrategyNames();
+    // The strategies the replay binaries link in (//harness/strategy:builtin).
+    const std::vector<std::string> known = {"cpu_then_to", "load_then_to", "map_location", "remap", "state_dict"};
     auto cases = LoadScenarioFile(f, &known);
     ASSERT_TRUE(cases.ok()) << cases.status().ToString();
   }
+}
+
+env::HostFacts CpuLegHost() {
+  env::HostFacts host;
+  host.virtual_cuda_linked = true;
+  host.torch_version = "1.13.1";
+  return host;
+}
+
+TEST(SkipReason, RequiresAndEnvironmentsAgainstTheHost) {
+  auto cases = ParseScenario(
+      "fixture: {}\ntarget: cpu\nenvironments: [single-gpu, old-driver]\nstrategies: [m, py]\n"
+      "commands: {py: \"{python} x.py\"}\nexpect: {outcome: {m: [ok, ok], py: [ok, ok]}}\n",
+      "x.yaml");
+  ASSERT_TRUE(cases.ok()) << cases.status().ToString();
+  const env::HostFacts host = CpuLegHost();
+  EXPECT_EQ(SkipReason((*cases)[0], env::Backend::kVirtual, host), "");
+  EXPECT_EQ(SkipReason((*cases)[1], env::Backend::kVirtual, host),
+            "virtual devices do not simulate old-driver; the real backend (CUDA leg) injects it");
+  EXPECT_EQ(SkipReason((*cases)[2], env::Backend::kVirtual, host),
+            "needs 1 GPU(s), host has 0 (virtual devices do not reach other processes)");
+  Case c = (*cases)[0];
+  c.requires.torch_min = "2.0";
+  EXPECT_EQ(SkipReason(c, env::Backend::kVirtual, host), "requires LibTorch >= 2.0");
+  c.requires.torch_min = "1.13";
+  EXPECT_EQ(SkipReason(c, env::Backend::kVirtual, host), "");
+  c.requires.cuda_build = true;
+  EXPECT_EQ(SkipReason(c, env::Backend::kVirtual, host), "requires a CUDA build of LibTorch");
+  c.requires.cuda_build.reset();
+  c.requires.min_gpus = 2;
+  EXPECT_EQ(SkipReason(c, env::Backend::kReal, host), "requires 2 GPU(s)");
 }
 
 }  // namespace

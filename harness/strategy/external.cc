@@ -1,13 +1,10 @@
 #include "harness/strategy/external.h"
 
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cstdio>
 #include <cstdlib>
 
 #include <nlohmann/json.hpp>
 
+#include "harness/base/subprocess.h"
 #include "harness/env/classify.h"
 
 namespace harness::strategy {
@@ -17,6 +14,19 @@ void ReplaceAll(std::string* s, const std::string& from, const std::string& to) 
   for (size_t pos = s->find(from); pos != std::string::npos; pos = s->find(from, pos + to.size())) {
     s->replace(pos, from.size(), to);
   }
+}
+
+// Enough output to hold the JSON line of a checkpoint with many tensors.
+constexpr size_t kOutputLimit = 16 << 20;
+constexpr size_t kRawOutputKept = 4096;
+
+// The last non-empty line of `output`, without its line break.
+std::string LastLine(const std::string& output) {
+  const size_t end = output.find_last_not_of("\r\n ");
+  if (end == std::string::npos) return "";
+  const size_t newline = output.rfind('\n', end);
+  const size_t start = newline == std::string::npos ? 0 : newline + 1;
+  return output.substr(start, end - start + 1);
 }
 
 std::string ShellQuote(const std::string& s) {
@@ -41,64 +51,42 @@ std::string ExpandCommand(const std::string& command, const std::string& checkpo
 ExternalResult RunExternalCommand(const std::string& command,
                                   const std::vector<std::pair<std::string, std::string>>& extra_env) {
   ExternalResult result;
-  int fds[2];
-  if (pipe(fds) != 0) {
-    result.outcome = Status(ErrorClass::kInternal, "pipe failed");
+  // The command stays in the worker's process group: a worker timeout ends
+  // it too.
+  ChildOptions options;
+  options.capture = ChildOptions::Capture::kStdoutAndStderr;
+  options.output_limit = kOutputLimit;
+  const Child child = RunProgram({"/bin/sh", "-c", command}, extra_env, options);
+  if (!child.started) {
+    result.outcome = Status(ErrorClass::kInternal, "cannot start the external strategy: " + child.start_error);
     return result;
   }
-  std::fflush(stdout);
-  std::fflush(stderr);
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(fds[1], STDOUT_FILENO);
-    dup2(fds[1], STDERR_FILENO);
-    close(fds[0]);
-    close(fds[1]);
-    for (const auto& [name, value] : extra_env) setenv(name.c_str(), value.c_str(), 1);
-    execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  close(fds[1]);
-  std::string output;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fds[0], buf, sizeof(buf))) > 0) output.append(buf, size_t(n));
-  close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  result.raw_output = output.size() > 4096 ? output.substr(output.size() - 4096) : output;
-
-  // The JSON object is the last non-empty line.
-  size_t end = output.find_last_not_of("\n ");
-  size_t start = end == std::string::npos ? std::string::npos : output.rfind('\n', end);
-  std::string last = end == std::string::npos ? "" : output.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
-  nlohmann::json j = nlohmann::json::parse(last, nullptr, false);
+  result.raw_output = child.output.size() > kRawOutputKept ? child.output.substr(child.output.size() - kRawOutputKept)
+                                                           : child.output;
+  const std::string exit = child.exited ? "exit " + std::to_string(child.exit_code)
+                                        : "killed by SIG" + SignalName(child.signal);
+  const nlohmann::json j = nlohmann::json::parse(LastLine(child.output), nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
     result.outcome = Status(ErrorClass::kInternal,
-                            "external strategy printed no JSON result (exit " +
-                                std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + "): " +
-                                result.raw_output);
-    return result;
-  }
-  if (j.contains("skip")) {
-    result.skip = j["skip"].get<std::string>();
-    return result;
-  }
-  if (!j.value("ok", false)) {
-    std::string message = j.value("error", std::string("external strategy failed"));
-    result.outcome = Status(env::ClassifyMessage(message), message);
+                            "external strategy printed no JSON result (" + exit + "): " + result.raw_output);
     return result;
   }
   try {
-    // Named copies: iterating items() of a temporary would dangle.
-    const nlohmann::json placement = j.value("placement", nlohmann::json::object());
-    const nlohmann::json sha256 = j.value("sha256", nlohmann::json::object());
-    const nlohmann::json storage = j.value("storage", nlohmann::json::object());
-    for (const auto& [k, v] : placement.items()) result.placement[k] = v.get<std::string>();
-    for (const auto& [k, v] : sha256.items()) result.sha256[k] = v.get<std::string>();
-    for (const auto& [k, v] : storage.items()) result.storage[k] = v.get<int64_t>();
+    if (j.contains("skip")) {
+      result.skip = j.at("skip").get<std::string>();
+      return result;
+    }
+    if (!j.value("ok", false)) {
+      const std::string message = j.value("error", std::string("external strategy failed"));
+      result.outcome = Status(env::ClassifyMessage(message), message);
+      return result;
+    }
+    result.placement = j.value("placement", std::map<std::string, std::string>{});
+    result.sha256 = j.value("sha256", std::map<std::string, std::string>{});
+    result.storage = j.value("storage", std::map<std::string, int64_t>{});
   } catch (const nlohmann::json::exception& e) {
-    result.outcome = Status(ErrorClass::kInternal, std::string("external strategy's JSON: ") + e.what());
+    result.outcome = Status(ErrorClass::kInternal, std::string("external strategy's JSON: ") + e.what() + ": " +
+                                                       LastLine(child.output).substr(0, 500));
   }
   return result;
 }

@@ -22,17 +22,16 @@ class Remap : public Strategy {
     fixtures::RetagPlan plan;
     if (!r.device_map.empty()) {
       Result<fixtures::RetagPlan> parsed = fixtures::ParseDeviceMap(r.device_map);
-      TORCH_CHECK(parsed.ok(), "Invalid device string in remap map: ", parsed.status().message());
+      ThrowIfError(parsed.status());
       plan = *parsed;
     } else {
       Result<std::vector<fixtures::StorageInfo>> storages = fixtures::ListStorages(r.path);
-      TORCH_CHECK(storages.ok(), storages.status().message());
+      ThrowIfError(storages.status());
       for (const fixtures::StorageInfo& s : *storages) plan.by_location[s.location] = r.target;
     }
     const char* tmp = std::getenv("TMPDIR");
     std::string remapped = std::string(tmp ? tmp : "/tmp") + "/remap-" + std::to_string(getpid()) + ".pt";
-    Status s = fixtures::Retag(r.path, remapped, plan);
-    TORCH_CHECK(s.ok(), s.message());
+    ThrowIfError(fixtures::Retag(r.path, remapped, plan));
     struct Cleanup {
       std::string path;
       ~Cleanup() { std::remove(path.c_str()); }

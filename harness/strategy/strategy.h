@@ -12,8 +12,18 @@
 //   };
 //   HARNESS_REGISTER_STRATEGY(MyLoader);
 //
-// and link the cc_library (alwayslink = 1) into the replay binaries.
-// Load() may throw whatever LibTorch throws; the recorder classifies it.
+// and link the cc_library (alwayslink = 1) into the replay binaries. Every
+// registered strategy must pass the conformance suite
+// (harness/strategy/conformance_test.cc; strategy_conformance_test in
+// harness/strategy/defs.bzl runs it over a user's own strategies).
+//
+// The contract:
+//   - name() is non-empty, stable, and the name it is registered under;
+//   - Load() either returns the checkpoint's tensors or throws: whatever
+//     LibTorch throws (the recorder classifies it), or harness::StatusError
+//     for an error whose class the strategy already knows;
+//   - Load() with target "cpu" leaves every tensor on the CPU, bit-exact;
+//   - Load() does not leave files behind or change the process's devices.
 #ifndef HARNESS_STRATEGY_STRATEGY_H_
 #define HARNESS_STRATEGY_STRATEGY_H_
 

@@ -9,11 +9,13 @@
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "harness/base/status.h"
+#include "harness/recorder/ledger.h"
 
 namespace harness::verdict {
 
@@ -35,25 +37,28 @@ struct Expectation {
   bool integrity = true;        // bit-exact against the manifest when ok
   bool sharing = true;          // views still share their base's storage
   bool placement = true;        // every tensor on the target when ok
-  std::map<std::string, ByteBound> transfers;  // "host_to_device" -> bound
-  std::map<std::string, ByteBound> peak;       // "cuda:0" -> bound
-  std::optional<std::string> xfail;            // reason
+  std::map<recorder::Direction, ByteBound> transfers;
+  std::map<std::string, ByteBound> peak;  // "cuda:0" -> bound
+  std::optional<std::string> xfail;       // reason
 };
 
-// What a worker reports for one case (parsed from its JSON).
+// What a worker measured for one case; travels from the worker to the
+// runner and into report.json as JSON (to_json/from_json below).
 struct Measured {
   Status outcome;
   std::string target;
-  std::map<std::string, std::string> placement;   // tensor -> device
-  std::optional<Status> integrity;                // when checked
-  std::map<std::string, int64_t> transfer_bytes;  // direction -> bytes
-  std::map<std::string, int64_t> peak_bytes;      // device -> bytes
+  std::map<std::string, std::string> placement;  // tensor -> device
+  std::optional<Status> integrity;               // when checked
   int64_t checkpoint_bytes = 0;
-  bool has_ledger = false;   // false for loaders the recorder cannot see
-  std::string ledger_unavailable;   // why, when there is no ledger
-  std::set<std::string> unmeasured; // ledger fields its sources could not
-                                    // see ("memory.cpu"); see ledger.h
-  std::string ledger_json;
+  // Absent for loaders the recorder cannot see; then `ledger_unavailable`
+  // says why.
+  std::optional<recorder::Ledger> ledger;
+  std::string ledger_unavailable;
+
+  // Bytes moved in `d`; 0 without a ledger.
+  int64_t TransferBytes(recorder::Direction d) const;
+  // Peak bytes on `device` ("cpu", "cuda:0"); 0 where not recorded.
+  int64_t PeakBytes(const std::string& device) const;
 };
 
 enum class Outcome { kPass, kFail, kXFail, kXPass, kSkipped };
@@ -61,10 +66,15 @@ std::string OutcomeName(Outcome o);
 
 struct Verdict {
   Outcome outcome = Outcome::kFail;
-  std::vector<std::string> reasons;   // why it failed / skipped / xfailed
+  std::vector<std::string> reasons;  // why it failed / skipped / xfailed
 };
 
 Verdict Judge(const Expectation& expect, const Measured& measured);
+
+// {"outcome": {"class", "message"}, "target", "placement", "integrity"?,
+//  "checkpoint_bytes", "ledger"?, "ledger_unavailable"?}
+void to_json(nlohmann::json& j, const Measured& m);
+void from_json(const nlohmann::json& j, Measured& m);
 
 }  // namespace harness::verdict
 

@@ -1,18 +1,22 @@
 #include "harness/verdict/verdict.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace harness::verdict {
 namespace {
+
+using recorder::Direction;
 
 Measured OkLoad() {
   Measured m;
   m.target = "cpu";
   m.placement = {{"w", "cpu"}};
   m.integrity = OkStatus();
-  m.transfer_bytes = {{"host_to_device", 1000}, {"device_to_host", 1000}};
   m.checkpoint_bytes = 1000;
-  m.has_ledger = true;
+  m.ledger.emplace();
+  m.ledger->copies.Add(-1, 0, 1000);
+  m.ledger->copies.Add(0, -1, 1000);
   return m;
 }
 
@@ -32,13 +36,13 @@ TEST(ByteBound, ParsesAbsoluteRelativeAndComparisons) {
 
 TEST(Judge, MatchingOutcomeAndBoundsPass) {
   Expectation e;
-  e.transfers["host_to_device"] = *ByteBound::Parse("1.0x");
+  e.transfers[Direction::kHostToDevice] = *ByteBound::Parse("1.0x");
   EXPECT_EQ(Judge(e, OkLoad()).outcome, Outcome::kPass);
 }
 
 TEST(Judge, TransferOverBoundFailsWithTheNumbers) {
   Expectation e;
-  e.transfers["host_to_device"] = *ByteBound::Parse("0");
+  e.transfers[Direction::kHostToDevice] = *ByteBound::Parse("0");
   Verdict v = Judge(e, OkLoad());
   EXPECT_EQ(v.outcome, Outcome::kFail);
   ASSERT_EQ(v.reasons.size(), 1u);
@@ -47,9 +51,9 @@ TEST(Judge, TransferOverBoundFailsWithTheNumbers) {
 
 TEST(Judge, BoundsWithoutALedgerFailAsNotMeasured) {
   Expectation e;
-  e.transfers["host_to_device"] = *ByteBound::Parse("0");
+  e.transfers[Direction::kHostToDevice] = *ByteBound::Parse("0");
   Measured m = OkLoad();
-  m.has_ledger = false;
+  m.ledger.reset();
   Verdict v = Judge(e, m);
   EXPECT_EQ(v.outcome, Outcome::kFail);
   EXPECT_EQ(v.reasons[0], "transfers/peak: not measured for this strategy (no ledger)");
@@ -59,7 +63,7 @@ TEST(Judge, NoLedgerSaysWhy) {
   Expectation e;
   e.peak["cuda:0"] = *ByteBound::Parse("~1.0x");
   Measured m = OkLoad();
-  m.has_ledger = false;
+  m.ledger.reset();
   m.ledger_unavailable = "CUPTI injection: process 7 (/usr/bin/python3) ended without reporting";
   Verdict v = Judge(e, m);
   EXPECT_EQ(v.reasons.at(0),
@@ -72,7 +76,7 @@ TEST(Judge, PeakOnAnUnmeasuredDeviceIsNotJudgedAgainstZero) {
   e.peak["cpu"] = *ByteBound::Parse("0");
   e.peak["cuda:0"] = *ByteBound::Parse("0");
   Measured m = OkLoad();
-  m.unmeasured = {"memory.cpu"};
+  m.ledger->unmeasured = {"memory.cpu"};
   Verdict v = Judge(e, m);
   EXPECT_EQ(v.outcome, Outcome::kFail);
   ASSERT_EQ(v.reasons.size(), 1u);
@@ -96,6 +100,34 @@ TEST(Judge, XfailThatPassesIsXpass) {
   Measured bad = OkLoad();
   bad.placement["w"] = "cuda:0";
   EXPECT_EQ(Judge(e, bad).outcome, Outcome::kXFail);
+}
+
+TEST(Judge, APeakBoundCanFail) {
+  Expectation e;
+  e.peak["cuda:0"] = *ByteBound::Parse("~1.0x");
+  Measured m = OkLoad();
+  m.ledger->memory["cuda:0"].peak_bytes = 200000;
+  Verdict v = Judge(e, m);
+  EXPECT_EQ(v.outcome, Outcome::kFail);
+  EXPECT_EQ(v.reasons.at(0), "peak.cuda:0: expected ~1.0x, measured 200000 B");
+  m.ledger->memory["cuda:0"].peak_bytes = 1000;
+  EXPECT_EQ(Judge(e, m).outcome, Outcome::kPass);
+}
+
+TEST(MeasuredJson, RoundTripsWithAndWithoutALedger) {
+  Measured m = OkLoad();
+  m.outcome = Status(ErrorClass::kOutOfMemory, "CUDA out of memory");
+  m.ledger_unavailable = "";
+  const nlohmann::json j = m;
+  EXPECT_EQ(nlohmann::json(j.get<Measured>()), j);
+  EXPECT_EQ(j.get<Measured>().TransferBytes(Direction::kHostToDevice), 1000);
+  m.ledger.reset();
+  m.integrity.reset();
+  m.ledger_unavailable = "no trace";
+  const nlohmann::json k = m;
+  EXPECT_FALSE(k.contains("ledger"));
+  EXPECT_FALSE(k.get<Measured>().ledger.has_value());
+  EXPECT_EQ(k.get<Measured>().ledger_unavailable, "no trace");
 }
 
 }  // namespace

@@ -18,17 +18,17 @@
 
 #include "harness/env/driver_fault/driver_fault.h"
 #include "harness/env/driver_fault/fault_probe.h"
-#include "harness/env/driver_fault/test_child.h"
+#include "harness/testing/child_probe.h"
 
 namespace harness::env {
 namespace {
 
-using ::harness::env::testing::ChildResult;
-using ::harness::env::testing::Field;
-using ::harness::env::testing::HostHasNvidiaDriver;
-using ::harness::env::testing::RealDriverLoadable;
-using ::harness::env::testing::RunInFork;
-using ::harness::env::testing::RunSelf;
+using ::harness::testing::ChildResult;
+using ::harness::testing::Field;
+using ::harness::testing::HostHasNvidiaDriver;
+using ::harness::testing::RealDriverLoadable;
+using ::harness::testing::RunInFork;
+using ::harness::testing::RunSelf;
 
 constexpr char kProbeFlag[] = "--cudart-probe";
 
@@ -115,6 +115,6 @@ TEST(CudartNoDriver, InstallAfterTheRuntimeStartedHasNoEffect) {
 }  // namespace harness::env
 
 int main(int argc, char** argv) {
-  return harness::env::testing::ProbeOrTestMain(
+  return harness::testing::ProbeOrTestMain(
       argc, argv, harness::env::kProbeFlag, &harness::env::ProbeRuntime);
 }

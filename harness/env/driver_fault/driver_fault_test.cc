@@ -14,14 +14,14 @@
 #include <gtest/gtest.h>
 
 #include "harness/base/status.h"
-#include "harness/env/driver_fault/test_child.h"
+#include "harness/testing/child_probe.h"
 
 namespace harness::env {
 namespace {
 
-using ::harness::env::testing::ChildResult;
-using ::harness::env::testing::Field;
-using ::harness::env::testing::RunInFork;
+using ::harness::testing::ChildResult;
+using ::harness::testing::Field;
+using ::harness::testing::RunInFork;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
@@ -32,7 +32,7 @@ std::string StandIn() {
 }
 
 std::string OtherDriver() {
-  return testing::TestRunfile("harness/env/driver_fault/testdata/libcuda.so.1");
+  return testing::TestRunfile("harness/testing/libcuda.so.1");
 }
 
 std::string StatusFields(const Status& s) {

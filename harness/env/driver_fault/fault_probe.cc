@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 
-namespace harness::env::testing {
+namespace harness::testing {
 
 std::string FaultTestName(CudaState fault) {
   std::string name(CudaStateName(fault));
@@ -42,4 +42,4 @@ int ProbeOrTestMain(int argc, char** argv, const char* flag,
   return RUN_ALL_TESTS();
 }
 
-}  // namespace harness::env::testing
+}  // namespace harness::testing

@@ -19,9 +19,15 @@
 #include <string>
 
 #include "harness/env/driver_fault/driver_fault.h"
-#include "harness/env/driver_fault/test_child.h"
+#include "harness/testing/child_probe.h"
 
-namespace harness::env::testing {
+namespace harness::testing {
+
+using env::CudaState;
+using env::CudaStateName;
+using env::DriverFaultEnvironment;
+using env::FindDriverFaultStandIn;
+using env::InstallDriverFault;
 
 // gtest's name for a test parameter of fault `fault`: "no_device".
 std::string FaultTestName(CudaState fault);
@@ -64,6 +70,6 @@ class StandInTest : public ::testing::TestWithParam<Param> {
 int ProbeOrTestMain(int argc, char** argv, const char* flag,
                     std::string (*probe)());
 
-}  // namespace harness::env::testing
+}  // namespace harness::testing
 
 #endif  // HARNESS_ENV_DRIVER_FAULT_FAULT_PROBE_H_

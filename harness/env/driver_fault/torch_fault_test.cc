@@ -35,16 +35,16 @@
 
 #include "harness/env/driver_fault/driver_fault.h"
 #include "harness/env/driver_fault/fault_probe.h"
-#include "harness/env/driver_fault/test_child.h"
+#include "harness/testing/child_probe.h"
 
 namespace harness::env {
 namespace {
 
-using ::harness::env::testing::ChildResult;
-using ::harness::env::testing::Field;
-using ::harness::env::testing::HostHasNvidiaDriver;
-using ::harness::env::testing::RealDriverLoadable;
-using ::harness::env::testing::RunSelf;
+using ::harness::testing::ChildResult;
+using ::harness::testing::Field;
+using ::harness::testing::HostHasNvidiaDriver;
+using ::harness::testing::RealDriverLoadable;
+using ::harness::testing::RunSelf;
 using ::testing::HasSubstr;
 
 constexpr char kProbeFlag[] = "--torch-probe";
@@ -144,6 +144,6 @@ TEST(TorchNoDriver, NoLibcudaAtAllSaysFoundNoDriver) {
 }  // namespace harness::env
 
 int main(int argc, char** argv) {
-  return harness::env::testing::ProbeOrTestMain(
+  return harness::testing::ProbeOrTestMain(
       argc, argv, harness::env::kProbeFlag, &harness::env::ProbeTorch);
 }

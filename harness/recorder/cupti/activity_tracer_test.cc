@@ -15,17 +15,17 @@
 #include <functional>
 #include <memory>
 
-#include "harness/env/driver_fault/test_child.h"
+#include "harness/testing/child_probe.h"
 #include "harness/recorder/cupti/cupti_library.h"
 #include "harness/recorder/cupti/test_support.h"
 
 namespace harness::recorder::cupti {
 namespace {
 
-using ::harness::env::testing::ChildResult;
-using ::harness::env::testing::Field;
-using ::harness::env::testing::HostHasNvidiaDriver;
-using ::harness::env::testing::RunInFork;
+using ::harness::testing::ChildResult;
+using ::harness::testing::Field;
+using ::harness::testing::HostHasNvidiaDriver;
+using ::harness::testing::RunInFork;
 using ::testing::HasSubstr;
 
 std::string StatusFields(const Status& s) {
@@ -83,7 +83,7 @@ TEST(ActivityTracerTest, WithoutADriverStartSaysWhatCuptiSaid) {
 // testdata/fake_cupti.cc, which hands back the records $FAKE_CUPTI_FLUSHES
 // describes: the tracer's folding, flushing and dropping without a GPU.
 // "" outside Bazel (the GPU bundle carries no test data).
-std::string FakeCupti() { return env::testing::TestRunfile("harness/recorder/cupti/testdata/libcupti_fake.so"); }
+std::string FakeCupti() { return harness::testing::TestRunfile("harness/recorder/cupti/testdata/libcupti_fake.so"); }
 
 class ActivityTracerWithFakeCuptiTest : public ::testing::Test {
  protected:

@@ -2,7 +2,7 @@
 // afresh with the injection environment (LD_PRELOAD, CUDA_INJECTION64_PATH,
 // HARNESS_CUPTI_OUTPUT_DIR) runs a probe, and ReadInjectedTrace judges what
 // the processes reported. Drivers: none (this project's CI), the driver-fault
-// stand-in, a fake working driver (driver_fault/testdata/fake_driver.cc) that
+// stand-in, a fake working driver (harness/testing/fake_driver.cc) that
 // does or does not honour CUDA_INJECTION64_PATH, and on GPU hosts the real
 // one.
 #include <dlfcn.h>
@@ -19,17 +19,17 @@
 #include <string>
 
 #include "harness/env/driver_fault/driver_fault.h"
-#include "harness/env/driver_fault/test_child.h"
+#include "harness/testing/child_probe.h"
 #include "harness/recorder/cupti/injected.h"
 #include "harness/recorder/cupti/test_support.h"
 
 namespace harness::recorder::cupti {
 namespace {
 
-using ::harness::env::testing::ChildResult;
-using ::harness::env::testing::HostHasNvidiaDriver;
-using ::harness::env::testing::RunSelf;
-using ::harness::env::testing::TestRunfile;
+using ::harness::testing::ChildResult;
+using ::harness::testing::HostHasNvidiaDriver;
+using ::harness::testing::RunSelf;
+using ::harness::testing::TestRunfile;
 using ::testing::HasSubstr;
 
 constexpr char kProbeFlag[] = "--injection-probe";
@@ -128,7 +128,7 @@ class InjectionTest : public ::testing::Test {
   // The fake working driver's directory, for LD_LIBRARY_PATH, or "" outside
   // Bazel (the GPU bundle carries no test data).
   std::string FakeDriverDir() {
-    std::string path = TestRunfile("harness/env/driver_fault/testdata/libcuda.so.1");
+    std::string path = TestRunfile("harness/testing/libcuda.so.1");
     return path.empty() ? "" : Dir(path);
   }
 
@@ -146,7 +146,7 @@ class InjectionTest : public ::testing::Test {
   std::string dir_;
 };
 
-// The cases that need driver_fault/testdata/libcuda.so.1, a fake working
+// The cases that need harness/testing/libcuda.so.1, a fake working
 // driver.
 class InjectionWithFakeDriverTest : public InjectionTest {
  protected:

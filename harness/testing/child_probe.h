@@ -1,8 +1,8 @@
 // Test support: runs a probe in a child process (CUDA state is per process,
 // and a fault must be in place before the runtime's first call) and brings
 // back what it printed as key=value lines.
-#ifndef HARNESS_ENV_DRIVER_FAULT_TEST_CHILD_H_
-#define HARNESS_ENV_DRIVER_FAULT_TEST_CHILD_H_
+#ifndef HARNESS_TESTING_CHILD_PROBE_H_
+#define HARNESS_TESTING_CHILD_PROBE_H_
 
 #include <functional>
 #include <map>
@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-namespace harness::env::testing {
+namespace harness::testing {
 
 using Fields = std::map<std::string, std::string>;
 
@@ -38,7 +38,7 @@ ChildResult RunSelf(
     const std::vector<std::pair<std::string, std::string>>& extra_env);
 
 // A file of this test's runfiles, by its path in the workspace
-// ("harness/env/driver_fault/testdata/libcuda.so.1"), or "" where it is not
+// ("harness/testing/libcuda.so.1"), or "" where it is not
 // there (a test binary run outside Bazel, as in the GPU bundle).
 std::string TestRunfile(const std::string& path);
 
@@ -50,6 +50,6 @@ bool HostHasNvidiaDriver();
 // this process stays free of it.
 bool RealDriverLoadable();
 
-}  // namespace harness::env::testing
+}  // namespace harness::testing
 
-#endif  // HARNESS_ENV_DRIVER_FAULT_TEST_CHILD_H_
+#endif  // HARNESS_TESTING_CHILD_PROBE_H_

@@ -1,0 +1,151 @@
+// The strategy conformance suite: every strategy linked into this binary
+// must honour the contract in strategy.h. Built-ins are checked by
+// //harness/strategy:builtin_conformance_test; a user's own strategies by
+// strategy_conformance_test() from harness/strategy/defs.bzl, which links
+// this file with theirs.
+//
+// Each check runs once per registered strategy, named after it
+// (Strategies/Conformance.LoadsToCpuBitExactly/load_then_to).
+#include <dirent.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "fixtures/fixture.h"
+#include "harness/env/virtual_cuda/virtual_cuda.h"
+#include "harness/recorder/recorder.h"
+#include "harness/strategy/strategy.h"
+
+namespace harness::strategy {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string& CacheDir() {
+  static const std::string* dir = new std::string(std::string(std::getenv("TEST_TMPDIR")) + "/conformance");
+  return *dir;
+}
+
+fixtures::Fixture MakeFixture(fixtures::Format format, const std::string& placement) {
+  fixtures::FixtureSpec spec;
+  spec.format = format;
+  spec.total_bytes = 16 << 10;
+  spec.placement = placement;
+  Result<fixtures::Fixture> f = fixtures::Generate(spec, CacheDir());
+  EXPECT_TRUE(f.ok()) << f.status().ToString();
+  return f.ok() ? *f : fixtures::Fixture{};
+}
+
+// Loads through the harness's exception boundary, as the runner does.
+Status LoadGuarded(const Strategy& s, const LoadRequest& r, fixtures::NamedTensors* tensors) {
+  return recorder::RunGuarded([&] { *tensors = s.Load(r).Tensors(); });
+}
+
+std::set<std::string> FilesIn(const std::string& dir) {
+  std::set<std::string> names;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) names.insert(e.path().filename().string());
+  return names;
+}
+
+class Conformance : public ::testing::TestWithParam<std::string> {
+ protected:
+  const Strategy& strategy() const { return *FindStrategy(GetParam()); }
+};
+
+TEST_P(Conformance, NameIsTheRegisteredOneAndUsableInScenarios) {
+  ASSERT_NE(FindStrategy(GetParam()), nullptr);
+  EXPECT_EQ(strategy().name(), GetParam());
+  EXPECT_FALSE(GetParam().empty());
+  for (char c : GetParam()) {
+    EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')
+        << "'" << GetParam() << "': scenario files and test names need [A-Za-z0-9_-]";
+  }
+}
+
+// Every format either loads onto the CPU with every tensor there and its
+// bytes intact, or fails with a classified error; at least one loads.
+TEST_P(Conformance, LoadsToCpuBitExactlyOrFailsClassified) {
+  int loaded_formats = 0;
+  for (fixtures::Format format : {fixtures::Format::kTorchScript, fixtures::Format::kCppArchive,
+                                  fixtures::Format::kPickle}) {
+    SCOPED_TRACE(std::string(fixtures::FormatName(format)));
+    const fixtures::Fixture f = MakeFixture(format, "cpu");
+    fixtures::NamedTensors tensors;
+    Status s = LoadGuarded(strategy(), {f.checkpoint_path, format, "cpu", ""}, &tensors);
+    if (!s.ok()) {
+      EXPECT_NE(s.error_class(), ErrorClass::kInternal) << "an unclassified error: " << s.ToString();
+      continue;
+    }
+    ++loaded_formats;
+    for (const auto& [name, t] : tensors) EXPECT_TRUE(t.device().is_cpu()) << name << " on " << t.device();
+    Status integrity = fixtures::CheckIntegrity(f.manifest, tensors, /*require_sharing=*/false);
+    EXPECT_TRUE(integrity.ok()) << integrity.ToString();
+  }
+  EXPECT_GT(loaded_formats, 0) << "loads no format at all";
+}
+
+// Saved on cuda:1, loaded onto cuda:0 with two (virtual) devices: every
+// tensor ends on the target.
+TEST_P(Conformance, PlacesEveryTensorOnACudaTarget) {
+  if (!env::VirtualCudaLinked()) GTEST_SKIP() << "needs virtual devices (CPU-only leg) or a GPU runner";
+  env::ConfigureVirtualCuda({.device_count = 2});
+  const fixtures::Fixture f = MakeFixture(fixtures::Format::kPickle, "cuda:1");
+  fixtures::NamedTensors tensors;
+  Status s = LoadGuarded(strategy(), {f.checkpoint_path, fixtures::Format::kPickle, "cuda:0", ""}, &tensors);
+  env::ConfigureVirtualCuda({});
+  if (!s.ok()) {
+    EXPECT_NE(s.error_class(), ErrorClass::kInternal) << s.ToString();
+    return;
+  }
+  for (const auto& [name, t] : tensors) EXPECT_EQ(t.device().str(), "cuda:0") << name;
+}
+
+// A checkpoint that is missing, not a checkpoint, or cut short gives a
+// classified error, never a crash or an unclassified one.
+TEST_P(Conformance, BadFilesGiveClassifiedErrors) {
+  const fixtures::Fixture good = MakeFixture(fixtures::Format::kPickle, "cpu");
+  std::ifstream in(good.checkpoint_path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string dir = CacheDir();
+  std::ofstream(dir + "/text.pt") << "not a checkpoint";
+  std::ofstream(dir + "/truncated.pt", std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  for (const std::string& path : {dir + "/missing.pt", dir + "/text.pt", dir + "/truncated.pt"}) {
+    fixtures::NamedTensors tensors;
+    Status s = LoadGuarded(strategy(), {path, fixtures::Format::kPickle, "cpu", ""}, &tensors);
+    EXPECT_FALSE(s.ok()) << path << " loaded";
+    EXPECT_NE(s.error_class(), ErrorClass::kInternal) << path << ": " << s.ToString();
+  }
+}
+
+TEST_P(Conformance, LeavesNoFilesBehind) {
+  const fixtures::Fixture f = MakeFixture(fixtures::Format::kPickle, "cpu");
+  const char* tmp = std::getenv("TMPDIR");
+  const std::string tmp_dir = tmp && *tmp ? tmp : "/tmp";
+  const std::set<std::string> before_tmp = FilesIn(tmp_dir), before_fixture = FilesIn(CacheDir());
+  fixtures::NamedTensors tensors;
+  LoadGuarded(strategy(), {f.checkpoint_path, fixtures::Format::kPickle, "cpu", ""}, &tensors);
+  EXPECT_EQ(FilesIn(tmp_dir), before_tmp);
+  EXPECT_EQ(FilesIn(CacheDir()), before_fixture);
+}
+
+std::vector<std::string> RegisteredStrategies() { return StrategyNames(); }
+
+INSTANTIATE_TEST_SUITE_P(Strategies, Conformance, ::testing::ValuesIn(RegisteredStrategies()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           std::string name;
+                           for (char c : info.param) name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+                           return name;
+                         });
+
+TEST(ConformanceSuite, HasStrategiesToCheck) {
+  EXPECT_FALSE(StrategyNames().empty()) << "no strategy is linked into this test";
+}
+
+}  // namespace
+}  // namespace harness::strategy

@@ -1,0 +1,90 @@
+#include "harness/strategy/external.h"
+
+#include <cstdlib>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace harness::strategy {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(ExpandCommandTest, SubstitutesQuotedPlaceholders) {
+  setenv("HARNESS_PYTHON", "/opt/py 3/python", 1);
+  EXPECT_EQ(ExpandCommand("{python} load.py {checkpoint} --to {target} --format {format}", "/tmp/it's.pt", "cuda:1",
+                          "pickle"),
+            "'/opt/py 3/python' load.py '/tmp/it'\\''s.pt' --to 'cuda:1' --format 'pickle'");
+  unsetenv("HARNESS_PYTHON");
+  EXPECT_EQ(ExpandCommand("{python}", "", "", ""), "'python3'");
+}
+
+TEST(ExpandCommandTest, QuotingSurvivesTheShell) {
+  const std::string nasty = "a b;$(touch /tmp/harness_external_test_ran)'\"";
+  ExternalResult r = RunExternalCommand(
+      ExpandCommand("printf '%s' {checkpoint} >/dev/null; echo '{\"ok\": true}'", nasty, "cpu", "pickle"), {});
+  EXPECT_TRUE(r.outcome.ok()) << r.outcome.ToString();
+  EXPECT_NE(system("test -e /tmp/harness_external_test_ran"), 0) << "the checkpoint path was run as code";
+}
+
+TEST(RunExternalCommandTest, ReadsTheLastJsonLine) {
+  ExternalResult r = RunExternalCommand(
+      "echo 'warming up'; echo '{\"ok\": false}'; "
+      "echo '{\"ok\": true, \"placement\": {\"w\": \"cpu\"}, \"sha256\": {\"w\": \"ab\"}, \"storage\": {\"w\": 7}}'; "
+      "echo",
+      {});
+  ASSERT_TRUE(r.outcome.ok()) << r.outcome.ToString();
+  EXPECT_EQ(r.placement.at("w"), "cpu");
+  EXPECT_EQ(r.sha256.at("w"), "ab");
+  EXPECT_EQ(r.storage.at("w"), 7);
+  EXPECT_THAT(r.raw_output, HasSubstr("warming up"));
+}
+
+TEST(RunExternalCommandTest, PassesTheEnvironment) {
+  ExternalResult r = RunExternalCommand(
+      "echo \"{\\\"ok\\\": true, \\\"placement\\\": {\\\"w\\\": \\\"$CUDA_VISIBLE_DEVICES\\\"}}\"",
+      {{"CUDA_VISIBLE_DEVICES", "1,0"}});
+  ASSERT_TRUE(r.outcome.ok()) << r.outcome.ToString();
+  EXPECT_EQ(r.placement.at("w"), "1,0");
+}
+
+TEST(RunExternalCommandTest, ErrorsAreClassifiedFromTheirMessage) {
+  ExternalResult r = RunExternalCommand(
+      "echo '{\"ok\": false, \"error\": \"RuntimeError: Attempting to deserialize object on CUDA device 1\"}'", {});
+  EXPECT_EQ(r.outcome.error_class(), ErrorClass::kInvalidDeviceOrdinal);
+}
+
+TEST(RunExternalCommandTest, SkipIsPassedOn) {
+  ExternalResult r = RunExternalCommand("echo '{\"skip\": \"no torch here\"}'", {});
+  EXPECT_EQ(r.skip, "no torch here");
+  EXPECT_TRUE(r.outcome.ok());
+}
+
+// A command that misbehaves is an internal error that says what it did,
+// never a crash of the harness.
+TEST(RunExternalCommandTest, MisbehavingCommandsAreInternalErrors) {
+  const std::pair<const char*, const char*> kRows[] = {
+      {"echo 'Traceback: boom'; exit 3", "printed no JSON result (exit 3): Traceback: boom"},
+      {"kill -9 $$", "printed no JSON result (killed by SIGKILL)"},
+      {"echo '[1, 2]'", "printed no JSON result"},
+      {"echo '{\"skip\": 5}'", "external strategy's JSON"},
+      {"echo '{\"ok\": true, \"placement\": {\"w\": 1}}'", "external strategy's JSON"},
+      {"true", "printed no JSON result (exit 0)"},
+  };
+  for (const auto& [command, says] : kRows) {
+    ExternalResult r = RunExternalCommand(command, {});
+    EXPECT_EQ(r.outcome.error_class(), ErrorClass::kInternal) << command;
+    EXPECT_THAT(r.outcome.message(), HasSubstr(says)) << command;
+    EXPECT_TRUE(r.skip.empty()) << command;
+  }
+}
+
+TEST(RunExternalCommandTest, RawOutputKeepsTheEnd) {
+  ExternalResult r = RunExternalCommand("seq 1 5000; echo '{\"ok\": true}'", {});
+  EXPECT_TRUE(r.outcome.ok());
+  EXPECT_LE(r.raw_output.size(), 4096u);
+  EXPECT_THAT(r.raw_output, HasSubstr("5000\n{\"ok\": true}"));
+}
+
+}  // namespace
+}  // namespace harness::strategy
