@@ -12,5 +12,8 @@ log=$(mktemp)
 echo ok
 bin=$("$root/tools/bazelw" "$leg" info bazel-bin 2>/dev/null)/harness/cli/replay
 cd "$root"
+# External strategies (tools/strategies/torch_load.py) run the Python torch
+# that setup.sh installed, unless the caller chose another.
+export HARNESS_PYTHON=${HARNESS_PYTHON:-$root/.venv/bin/python3}
 if [ $# -eq 0 ]; then set -- scenarios --report-dir reports; fi
 exec "$bin" "$@"

@@ -6,6 +6,11 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$root/tools/setup.sh" || exit 1
 passed=0 failed=0 status=0
 summary=()
+# Dependencies point one way down the pipeline (docs/architecture.md).
+if ! "$root/tools/dev/check_layering.sh" cpu; then
+  status=1 failed=$((failed + 1))
+  summary+=("layering: FAILED (tools/dev/check_layering.sh)")
+fi
 for leg in ${HARNESS_LEGS:-cpu cuda}; do
   echo "test: bazel test //... on the $leg leg"
   log=$(mktemp)

@@ -7,7 +7,6 @@
 
 #include <cstdio>
 #include <atomic>
-#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -17,6 +16,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cuda_toolkit/cuda_toolkit_info.h"
+#include "harness/base/files.h"
 #include "harness/compat/torch_compat.h"
 #include "harness/env/environment.h"
 #include "harness/report/claims.h"
@@ -123,8 +123,7 @@ int main(int argc, char** argv) {
       for (const auto& e : c.evidence) std::cout << "      - " << e << "\n";
     }
     if (!report_dir.empty()) {
-      std::error_code ec;
-      std::filesystem::create_directories(report_dir, ec);
+      MakeDirectories(report_dir);
       std::ofstream(report_dir + "/claims.md") << report::ClaimsMarkdown(audit, host_line.str());
     }
   }

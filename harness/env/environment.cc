@@ -4,11 +4,11 @@
 #include <stdlib.h>
 
 #include <algorithm>
-#include <filesystem>
-#include <system_error>
+#include <cctype>
 
 #include <torch/cuda.h>
 
+#include "harness/base/files.h"
 #include "harness/compat/torch_compat.h"
 #include "harness/env/driver_fault/driver_fault.h"
 #include "harness/env/virtual_cuda/virtual_cuda.h"
@@ -24,15 +24,11 @@ namespace {
 
 // /dev/nvidia0, /dev/nvidia1, ...: one node per physical GPU.
 int CountGpuNodes() {
-  int count = 0;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/dev", ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.size() > 6 && name.rfind("nvidia", 0) == 0 && std::isdigit(static_cast<unsigned char>(name[6]))) {
-      ++count;
-    }
-  }
-  return count;
+  Result<std::vector<std::string>> names = ListDirectory("/dev");
+  if (!names.ok()) return 0;
+  return static_cast<int>(std::count_if(names->begin(), names->end(), [](const std::string& name) {
+    return name.size() > 6 && name.rfind("nvidia", 0) == 0 && std::isdigit(static_cast<unsigned char>(name[6]));
+  }));
 }
 
 // Caps the caching allocator of every visible device at `bytes`.

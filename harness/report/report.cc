@@ -1,7 +1,6 @@
 #include "harness/report/report.h"
 
 #include <algorithm>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -9,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/base/bytes.h"
+#include "harness/base/files.h"
 #include "harness/base/status_json.h"
 
 namespace harness::report {
@@ -182,9 +182,8 @@ std::string Matrix(const std::vector<runner::CaseReport>& reports) {
 }
 
 Status WriteReports(const std::vector<runner::CaseReport>& reports, const std::string& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return Status(ErrorClass::kIoError, dir + ": cannot create (" + ec.message() + ")");
+  Status made = MakeDirectories(dir);
+  if (!made.ok()) return made;
   const std::string json_text = DumpJson(nlohmann::json{{"summary", Summary(reports)}, {"cases", reports}}) + "\n";
 
   std::ostringstream junit;

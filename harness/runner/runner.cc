@@ -2,13 +2,12 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
-#include <system_error>
 
 #include <nlohmann/json.hpp>
 
 #include "fixtures/fixture.h"
 #include "fixtures/integrity.h"
+#include "harness/base/files.h"
 #include "harness/base/status_json.h"
 #include "harness/env/environment.h"
 #include "harness/env/virtual_cuda/virtual_cuda.h"
@@ -21,7 +20,6 @@
 namespace harness::runner {
 namespace {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
 
 // What worker 2 sends back: a measurement, or why the case cannot run here
@@ -95,16 +93,6 @@ FixtureReply GenerateInWorker(const scenario::Case& c, const RunOptions& o) {
   return {OkStatus(), *f};
 }
 
-// A fresh directory for the injected processes' reports, absolute (the
-// command may change directory), or "".
-std::string MakeTraceDir() {
-  std::error_code ec;
-  fs::path pattern = fs::temp_directory_path(ec) / "harness-cupti-XXXXXX";
-  std::string dir = pattern.string();
-  if (ec || mkdtemp(dir.data()) == nullptr) return "";
-  return fs::canonical(dir, ec).string();
-}
-
 // The ledger of an external command from its CUPTI trace, or why there is none.
 void AddInjectedLedger(const std::optional<recorder::cupti::InjectedTrace>& trace,
                        const Result<std::string>& injection, const strategy::ExternalResult& r,
@@ -137,7 +125,10 @@ WorkerReply ExternalInWorker(const scenario::Case& c, const RunOptions& o, const
   const char* inherited = std::getenv("LD_LIBRARY_PATH");
   auto child_env = env::ProcessEnvironment(c.environment, o.host, inherited ? inherited : "");
   Result<std::string> injection = recorder::cupti::FindInjectionLibrary();
-  const std::string trace_dir = injection.ok() ? MakeTraceDir() : "";
+  // Absolute: the command may change directory.
+  Result<std::string> trace_dir_made =
+      injection.ok() ? MakeTempDirectory("harness-cupti-") : Result<std::string>(injection.status());
+  const std::string trace_dir = injection.ok() && trace_dir_made.ok() ? *trace_dir_made : "";
   if (!trace_dir.empty()) {
     for (auto& kv : recorder::cupti::InjectionEnvironment(*injection, trace_dir)) child_env.push_back(kv);
   }
@@ -147,8 +138,7 @@ WorkerReply ExternalInWorker(const scenario::Case& c, const RunOptions& o, const
   std::optional<recorder::cupti::InjectedTrace> trace;
   if (!trace_dir.empty()) {
     trace = recorder::cupti::ReadInjectedTrace(trace_dir);
-    std::error_code ignored;
-    fs::remove_all(trace_dir, ignored);
+    RemoveTree(trace_dir);
   }
   reply.command_output = r.raw_output;
   if (!r.skip.empty()) {

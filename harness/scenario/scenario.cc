@@ -2,12 +2,11 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 #include <map>
 #include <set>
-#include <system_error>
 
 #include "harness/base/device.h"
+#include "harness/base/files.h"
 #include "harness/base/yaml_reader.h"
 
 namespace harness::scenario {
@@ -281,22 +280,32 @@ Result<std::vector<Case>> LoadScenarioFile(const std::string& path,
   return ParseScenario(*text, path, known_strategies);
 }
 
+namespace {
+
+// *.yaml under `dir`, depth first, each directory's entries in name order.
+void CollectYaml(const std::string& dir, int depth, std::vector<std::string>* out) {
+  Result<std::vector<std::string>> names = ListDirectory(dir);
+  if (!names.ok() || depth > 32) return;
+  for (const std::string& name : *names) {
+    const std::string path = dir + "/" + name;
+    if (IsDirectory(path)) {
+      CollectYaml(path, depth + 1, out);
+    } else if (name.size() > 5 && name.compare(name.size() - 5, 5, ".yaml") == 0) {
+      out->push_back(path);
+    }
+  }
+}
+
+}  // namespace
+
 std::vector<std::string> FindScenarioFiles(const std::vector<std::string>& paths) {
-  namespace fs = std::filesystem;
   std::vector<std::string> files;
   for (const std::string& p : paths) {
-    std::error_code ec;
-    if (!fs::is_directory(p, ec)) {
+    if (IsDirectory(p)) {
+      CollectYaml(p, 0, &files);
+    } else {
       files.push_back(p);
-      continue;
     }
-    std::vector<std::string> found;
-    for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::follow_directory_symlink, ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      if (it->path().extension() == ".yaml" && !it->is_directory(ec)) found.push_back(it->path().string());
-    }
-    std::sort(found.begin(), found.end());
-    files.insert(files.end(), found.begin(), found.end());
   }
   return files;
 }

@@ -6,10 +6,7 @@
 //
 // Each check runs once per registered strategy, named after it
 // (Strategies/Conformance.LoadsToCpuBitExactly/load_then_to).
-#include <dirent.h>
-
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <set>
 #include <string>
@@ -17,14 +14,13 @@
 #include <gtest/gtest.h>
 
 #include "fixtures/fixture.h"
+#include "harness/base/files.h"
 #include "harness/env/virtual_cuda/virtual_cuda.h"
 #include "harness/recorder/recorder.h"
 #include "harness/strategy/strategy.h"
 
 namespace harness::strategy {
 namespace {
-
-namespace fs = std::filesystem;
 
 const std::string& CacheDir() {
   static const std::string* dir = new std::string(std::string(std::getenv("TEST_TMPDIR")) + "/conformance");
@@ -47,15 +43,28 @@ Status LoadGuarded(const Strategy& s, const LoadRequest& r, fixtures::NamedTenso
 }
 
 std::set<std::string> FilesIn(const std::string& dir) {
-  std::set<std::string> names;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec)) names.insert(e.path().filename().string());
-  return names;
+  Result<std::vector<std::string>> names = ListDirectory(dir);
+  EXPECT_TRUE(names.ok()) << names.status().ToString();
+  return names.ok() ? std::set<std::string>(names->begin(), names->end()) : std::set<std::string>{};
 }
 
 class Conformance : public ::testing::TestWithParam<std::string> {
  protected:
+  // Each check gets a $TMPDIR of its own, so what a strategy leaves there
+  // is seen.
+  void SetUp() override {
+    const Result<std::string> scratch = MakeTempDirectory("conformance-tmp-");
+    ASSERT_TRUE(scratch.ok()) << scratch.status().ToString();
+    scratch_dir_ = *scratch;
+    setenv("TMPDIR", scratch_dir_.c_str(), 1);
+  }
+  void TearDown() override { setenv("TMPDIR", std::getenv("TEST_TMPDIR"), 1); }
+
   const Strategy& strategy() const { return *FindStrategy(GetParam()); }
+  const std::string& scratch_dir() const { return scratch_dir_; }
+
+ private:
+  std::string scratch_dir_;
 };
 
 TEST_P(Conformance, NameIsTheRegisteredOneAndUsableInScenarios) {
@@ -125,13 +134,11 @@ TEST_P(Conformance, BadFilesGiveClassifiedErrors) {
 
 TEST_P(Conformance, LeavesNoFilesBehind) {
   const fixtures::Fixture f = MakeFixture(fixtures::Format::kPickle, "cpu");
-  const char* tmp = std::getenv("TMPDIR");
-  const std::string tmp_dir = tmp && *tmp ? tmp : "/tmp";
-  const std::set<std::string> before_tmp = FilesIn(tmp_dir), before_fixture = FilesIn(CacheDir());
+  const std::set<std::string> before_fixture = FilesIn(CacheDir());
   fixtures::NamedTensors tensors;
   LoadGuarded(strategy(), {f.checkpoint_path, fixtures::Format::kPickle, "cpu", ""}, &tensors);
-  EXPECT_EQ(FilesIn(tmp_dir), before_tmp);
-  EXPECT_EQ(FilesIn(CacheDir()), before_fixture);
+  EXPECT_EQ(FilesIn(scratch_dir()), std::set<std::string>{}) << "left in $TMPDIR";
+  EXPECT_EQ(FilesIn(CacheDir()), before_fixture) << "left beside the checkpoint";
 }
 
 std::vector<std::string> RegisteredStrategies() { return StrategyNames(); }

@@ -1,6 +1,5 @@
 #include "harness/recorder/cupti/injected.h"
 
-#include <dirent.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -8,6 +7,7 @@
 #include <sstream>
 
 #include "harness/base/data_file.h"
+#include "harness/base/files.h"
 
 namespace harness::recorder::cupti {
 namespace {
@@ -38,16 +38,12 @@ std::vector<std::pair<std::string, std::string>> InjectionEnvironment(const std:
 InjectedTrace ReadInjectedTrace(const std::string& output_dir) {
   InjectedTrace trace;
   std::set<std::string> started, reported;
-  if (DIR* d = opendir(output_dir.c_str())) {
-    while (dirent* e = readdir(d)) {
-      std::string name = e->d_name;
-      auto ends = [&](const std::string& suffix) {
-        return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
-      };
-      if (ends(".started")) started.insert(name.substr(0, name.size() - 8));
-      if (ends(".json")) reported.insert(name.substr(0, name.size() - 5));
-    }
-    closedir(d);
+  Result<std::vector<std::string>> names = ListDirectory(output_dir);
+  for (const std::string& name : names.ok() ? *names : std::vector<std::string>{}) {
+    const size_t dot = name.rfind('.');
+    if (dot == std::string::npos) continue;
+    if (name.compare(dot, std::string::npos, ".started") == 0) started.insert(name.substr(0, dot));
+    if (name.compare(dot, std::string::npos, ".json") == 0) reported.insert(name.substr(0, dot));
   }
   if (started.empty() && reported.empty()) {
     trace.why = "no process of the command reported (the injection library was not loaded: "

@@ -42,10 +42,8 @@ class Leaky : public Strategy {
  public:
   std::string_view name() const override { return "broken_leaky"; }
   fixtures::LoadedCheckpoint Load(const LoadRequest& r) const override {
-    static int loads = 0;
     const char* tmp = std::getenv("TMPDIR");
-    const std::string scratch =
-        std::string(tmp && *tmp ? tmp : "/tmp") + "/broken_leaky." + std::to_string(++loads) + ".scratch";
+    const std::string scratch = std::string(tmp && *tmp ? tmp : "/tmp") + "/broken_leaky.scratch";
     std::FILE* f = std::fopen(scratch.c_str(), "w");
     if (f != nullptr) std::fclose(f);
     return fixtures::Load(r.path, r.format, c10::Device("cpu"));
