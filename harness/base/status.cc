@@ -1,13 +1,13 @@
 #include "harness/base/status.h"
 
-#include <array>
+#include "harness/base/name_table.h"
+
 #include <ostream>
-#include <utility>
 
 namespace harness {
 namespace {
 
-constexpr std::array<std::pair<ErrorClass, std::string_view>, 16> kNames = {{
+constexpr Named<ErrorClass> kNames[] = {
     {ErrorClass::kOk, "ok"},
     {ErrorClass::kCudaUnavailable, "cuda-unavailable"},
     {ErrorClass::kInvalidDeviceOrdinal, "invalid-device-ordinal"},
@@ -24,23 +24,13 @@ constexpr std::array<std::pair<ErrorClass, std::string_view>, 16> kNames = {{
     {ErrorClass::kInvalidScenario, "invalid-scenario"},
     {ErrorClass::kIoError, "io-error"},
     {ErrorClass::kInternal, "internal"},
-}};
+};
 
 }  // namespace
 
-std::string_view ErrorClassName(ErrorClass c) {
-  for (const auto& [value, name] : kNames) {
-    if (value == c) return name;
-  }
-  return "internal";
-}
+std::string_view ErrorClassName(ErrorClass c) { return NameIn(kNames, c, "internal"); }
 
-std::optional<ErrorClass> ErrorClassFromName(std::string_view name) {
-  for (const auto& [value, n] : kNames) {
-    if (n == name) return value;
-  }
-  return std::nullopt;
-}
+std::optional<ErrorClass> ErrorClassFromName(std::string_view name) { return ValueIn(kNames, name); }
 
 std::ostream& operator<<(std::ostream& os, ErrorClass c) { return os << ErrorClassName(c); }
 
