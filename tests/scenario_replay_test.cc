@@ -1,9 +1,9 @@
 // Replays scenarios/**/*.yaml: one GoogleTest case per cell of each truth
 // table, named "<file>_<strategy>_<environment>". A SKIPPED cell shows its
 // reason; a failure prints the expectation and the ledger side by side.
-#include <cstdlib>
-
 #include <gtest/gtest.h>
+
+#include <cstdlib>
 
 #include "harness/base/status_json.h"
 #include "harness/env/environment.h"
@@ -36,8 +36,8 @@ class ScenarioCase : public ::testing::Test {
       default:
         ADD_FAILURE() << case_.id << ": " << verdict::OutcomeName(r.verdict.outcome) << reasons
                       << "\nexpected outcome: " << ErrorClassName(case_.expect.outcome)
-                      << "\nmeasured: " << r.measured.outcome.ToString()
-                      << "\nledger: " << (r.measured.ledger ? DumpJson(*r.measured.ledger) : r.measured.ledger_unavailable)
+                      << "\nmeasured: " << r.measured.outcome.ToString() << "\nledger: "
+                      << (r.measured.ledger ? DumpJson(*r.measured.ledger) : r.measured.ledger_unavailable)
                       << "\nworker output: " << r.worker_output;
     }
   }
@@ -64,9 +64,9 @@ int main(int argc, char** argv) {
     }
     for (const scenario::Case& c : *cases) {
       std::string stem = c.id.substr(0, c.id.find('/'));
-      ::testing::RegisterTest(
-          scenario::TestName(stem).c_str(), scenario::TestName(c.strategy + "@" + c.environment.name).c_str(),
-          nullptr, nullptr, __FILE__, __LINE__, [c]() -> ::testing::Test* { return new ScenarioCase(c); });
+      ::testing::RegisterTest(scenario::TestName(stem).c_str(),
+                              scenario::TestName(c.strategy + "@" + c.environment.name).c_str(), nullptr, nullptr,
+                              __FILE__, __LINE__, [c]() -> ::testing::Test* { return new ScenarioCase(c); });
       ++registered;
     }
   }

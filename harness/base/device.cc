@@ -34,8 +34,7 @@ Result<Device> ParseDevice(std::string_view text) {
     return invalid("device index '" + index + "' has a leading zero");
   }
   if (index.size() > 4 || std::stoi(index) > Device::kMaxIndex) {
-    return invalid("device index " + index + " is out of range [0, " +
-                   std::to_string(Device::kMaxIndex + 1) + ")");
+    return invalid("device index " + index + " is out of range [0, " + std::to_string(Device::kMaxIndex + 1) + ")");
   }
   return Device{Device::Type::kCuda, std::stoi(index)};
 }

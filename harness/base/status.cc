@@ -1,8 +1,8 @@
 #include "harness/base/status.h"
 
-#include "harness/base/name_table.h"
-
 #include <ostream>
+
+#include "harness/base/name_table.h"
 
 namespace harness {
 namespace {

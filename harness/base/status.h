@@ -24,21 +24,21 @@ namespace harness {
 
 enum class ErrorClass {
   kOk,
-  kCudaUnavailable,        // no driver, no device, CUDA hidden, CPU-only build
-  kInvalidDeviceOrdinal,   // cuda:K with K >= device count
-  kInsufficientDriver,     // driver older than the runtime
-  kOutOfMemory,            // device capacity exceeded
-  kCorruptCheckpoint,      // truncated zip, bad pickle, missing record
-  kUnsupportedFormat,      // a file that is no checkpoint format we know
-  kUnsafePickle,           // a pickle that needs globals we refuse to run
-  kTimeout,                // worker exceeded its time limit
-  kCrashed,                // worker died from a signal
-  kLost,                   // worker exited without a result
-  kEnvNotRealized,         // the environment could not be made true
-  kInvalidArgument,        // bad device string, bad spec, bad flag
-  kInvalidScenario,        // malformed scenario file
-  kIoError,                // file cannot be read or written
-  kInternal,               // anything else: a bug or an unclassified error
+  kCudaUnavailable,       // no driver, no device, CUDA hidden, CPU-only build
+  kInvalidDeviceOrdinal,  // cuda:K with K >= device count
+  kInsufficientDriver,    // driver older than the runtime
+  kOutOfMemory,           // device capacity exceeded
+  kCorruptCheckpoint,     // truncated zip, bad pickle, missing record
+  kUnsupportedFormat,     // a file that is no checkpoint format we know
+  kUnsafePickle,          // a pickle that needs globals we refuse to run
+  kTimeout,               // worker exceeded its time limit
+  kCrashed,               // worker died from a signal
+  kLost,                  // worker exited without a result
+  kEnvNotRealized,        // the environment could not be made true
+  kInvalidArgument,       // bad device string, bad spec, bad flag
+  kInvalidScenario,       // malformed scenario file
+  kIoError,               // file cannot be read or written
+  kInternal,              // anything else: a bug or an unclassified error
 };
 
 // "invalid-device-ordinal" etc.; the names used in scenario files.
@@ -52,8 +52,7 @@ std::optional<ErrorClass> ErrorClassFromName(std::string_view name);
 class Status {
  public:
   Status() = default;
-  Status(ErrorClass error_class, std::string message)
-      : class_(error_class), message_(std::move(message)) {}
+  Status(ErrorClass error_class, std::string message) : class_(error_class), message_(std::move(message)) {}
 
   bool ok() const { return class_ == ErrorClass::kOk; }
   ErrorClass error_class() const { return class_; }

@@ -4,9 +4,8 @@
 #ifndef HARNESS_BASE_STATUS_JSON_H_
 #define HARNESS_BASE_STATUS_JSON_H_
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "harness/base/status.h"
 

@@ -16,9 +16,7 @@ TEST(ErrorClassName, RoundTripsEveryClass) {
   }
 }
 
-TEST(ErrorClassName, UnknownNameIsNullopt) {
-  EXPECT_FALSE(ErrorClassFromName("gpu-on-fire").has_value());
-}
+TEST(ErrorClassName, UnknownNameIsNullopt) { EXPECT_FALSE(ErrorClassFromName("gpu-on-fire").has_value()); }
 
 TEST(Result, CarriesValueOrStatus) {
   Result<int> good = 7;
@@ -58,7 +56,10 @@ TEST(StatusJson, RoundTripsAndReadsUnknownClassesAsInternal) {
 }
 
 TEST(StatusJson, DumpReplacesBytesThatAreNotUtf8) {
-  EXPECT_EQ(DumpJson(nlohmann::json("a\xff" "b")), "\"a\xef\xbf\xbd" "b\"");
+  EXPECT_EQ(DumpJson(nlohmann::json("a\xff"
+                                    "b")),
+            "\"a\xef\xbf\xbd"
+            "b\"");
 }
 
 }  // namespace

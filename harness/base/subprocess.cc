@@ -136,8 +136,7 @@ Child RunChild(const std::function<int(int result_fd)>& body, const ChildOptions
   return child;
 }
 
-Child RunProgram(const std::vector<std::string>& argv,
-                 const std::vector<std::pair<std::string, std::string>>& env,
+Child RunProgram(const std::vector<std::string>& argv, const std::vector<std::pair<std::string, std::string>>& env,
                  const ChildOptions& options) {
   // Built before fork: the child only execs.
   std::vector<std::string> env_storage;

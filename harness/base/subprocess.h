@@ -44,14 +44,14 @@ struct ChildOptions {
 };
 
 struct Child {
-  bool started = false;     // false: pipe or fork failed (see start_error)
+  bool started = false;  // false: pipe or fork failed (see start_error)
   std::string start_error;
   bool timed_out = false;
-  bool exited = false;      // exited normally, with exit_code
+  bool exited = false;  // exited normally, with exit_code
   int exit_code = -1;
-  int signal = 0;           // the signal that killed it, if one did
-  std::string result;       // bytes written to the result pipe
-  std::string output;       // captured output (see ChildOptions::capture)
+  int signal = 0;      // the signal that killed it, if one did
+  std::string result;  // bytes written to the result pipe
+  std::string output;  // captured output (see ChildOptions::capture)
   double wall_seconds = 0;
 };
 
@@ -61,8 +61,7 @@ Child RunChild(const std::function<int(int result_fd)>& body, const ChildOptions
 
 // Runs `argv` (argv[0] a path) with this process's environment plus `env`
 // (replacing variables of the same name); 127 when it cannot be executed.
-Child RunProgram(const std::vector<std::string>& argv,
-                 const std::vector<std::pair<std::string, std::string>>& env,
+Child RunProgram(const std::vector<std::string>& argv, const std::vector<std::pair<std::string, std::string>>& env,
                  const ChildOptions& options);
 
 // write() until everything is written; false on an error.

@@ -1,13 +1,12 @@
 #include "harness/base/subprocess.h"
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
-
-#include <gtest/gtest.h>
 
 namespace harness {
 namespace {
@@ -43,7 +42,12 @@ TEST(RunChildTest, StdoutOnlyLeavesStderrOut) {
 }
 
 TEST(RunChildTest, ReportsTheKillingSignal) {
-  Child c = RunChild([](int) { raise(SIGSEGV); return 0; }, {});
+  Child c = RunChild(
+      [](int) {
+        raise(SIGSEGV);
+        return 0;
+      },
+      {});
   EXPECT_FALSE(c.exited);
   EXPECT_EQ(c.signal, SIGSEGV);
   EXPECT_EQ(SignalName(c.signal), "SEGV");

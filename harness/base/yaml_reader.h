@@ -14,12 +14,12 @@
 #ifndef HARNESS_BASE_YAML_READER_H_
 #define HARNESS_BASE_YAML_READER_H_
 
+#include <yaml-cpp/yaml.h>
+
 #include <cstdint>
 #include <functional>
 #include <set>
 #include <string>
-
-#include <yaml-cpp/yaml.h>
 
 #include "harness/base/status.h"
 
@@ -69,8 +69,7 @@ Result<T> ParseYaml(const std::string& text, const std::string& path,
 Result<std::string> ReadTextFile(const std::string& path);
 
 template <typename T>
-Result<T> ParseYamlFile(const std::string& path,
-                        const std::function<T(const YamlReader&, const YAML::Node&)>& parse) {
+Result<T> ParseYamlFile(const std::string& path, const std::function<T(const YamlReader&, const YAML::Node&)>& parse) {
   Result<std::string> text = ReadTextFile(path);
   if (!text.ok()) return text.status();
   return ParseYaml<T>(*text, path, parse);

@@ -5,15 +5,14 @@
 //   replay scenarios/mismatched_index.yaml --filter load_then_to --list
 #include <unistd.h>
 
-#include <cstdio>
-#include <atomic>
-#include <fstream>
-#include <mutex>
-#include <thread>
-#include <iostream>
-#include <sstream>
-
 #include <CLI/CLI.hpp>
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+#include <thread>
 
 #include "cuda_toolkit/cuda_toolkit_info.h"
 #include "harness/base/files.h"
@@ -50,8 +49,8 @@ int main(int argc, char** argv) {
                                                    : env::DefaultBackend();
   env::HostFacts host = env::ProbeHost(argv[0]);
   std::ostringstream host_line;
-  host_line << "harness: LibTorch " << compat::kTorchVersion << " (" << compat::kTorchSource << "), CUDA build: "
-            << (compat::kTorchHasCuda ? "yes" : "no") << ", GPUs on host: " << host.physical_gpus
+  host_line << "harness: LibTorch " << compat::kTorchVersion << " (" << compat::kTorchSource
+            << "), CUDA build: " << (compat::kTorchHasCuda ? "yes" : "no") << ", GPUs on host: " << host.physical_gpus
             << ", driver: " << (host.driver_present ? "yes" : "no") << ", CUDA Toolkit: "
             << (HARNESS_CUDA_TOOLKIT_FOUND ? std::to_string(HARNESS_CUDA_TOOLKIT_VERSION / 1000) + "." +
                                                  std::to_string(HARNESS_CUDA_TOOLKIT_VERSION % 1000 / 10)
@@ -75,7 +74,8 @@ int main(int argc, char** argv) {
     }
   }
   if (validate) {
-    std::cout << files.size() - invalid << " file(s) valid, " << invalid << " invalid, " << cases.size() << " case(s)\n";
+    std::cout << files.size() - invalid << " file(s) valid, " << invalid << " invalid, " << cases.size()
+              << " case(s)\n";
     return invalid == 0 ? 0 : 1;
   }
   if (list) {
@@ -129,10 +129,13 @@ int main(int argc, char** argv) {
   }
   if (!report_dir.empty()) {
     Status s = report::WriteReports(reports, report_dir);
-    if (!s.ok()) std::cerr << s.ToString() << "\n";
-    else std::cout << "reports: " << report_dir << "/{report.json,junit.xml,summary.md,report.html}\n";
+    if (!s.ok())
+      std::cerr << s.ToString() << "\n";
+    else
+      std::cout << "reports: " << report_dir << "/{report.json,junit.xml,summary.md,report.html}\n";
   }
-  std::cout << "replay: " << report::Summary(reports) << (invalid ? ", " + std::to_string(invalid) + " invalid file(s)" : "") << "\n";
+  std::cout << "replay: " << report::Summary(reports)
+            << (invalid ? ", " + std::to_string(invalid) + " invalid file(s)" : "") << "\n";
   bool all_held = invalid == 0;
   for (const auto& r : reports) {
     all_held &= r.verdict.outcome != verdict::Outcome::kFail && r.verdict.outcome != verdict::Outcome::kXPass;

@@ -7,9 +7,9 @@
 #ifndef HARNESS_COMPAT_TORCH_COMPAT_H_
 #define HARNESS_COMPAT_TORCH_COMPAT_H_
 
-#include <string>
-
 #include <ATen/native/DispatchStub.h>
+
+#include <string>
 
 #include "libtorch/torch_build_info.h"
 
@@ -33,10 +33,8 @@ inline constexpr const char* kTorchSource = HARNESS_TORCH_SOURCE;
 //   HARNESS_ALLOCATOR_COPY_DATA
 #if HARNESS_TORCH_VERSION_MAJOR >= 2
 #define HARNESS_ALLOCATE_CONST
-#define HARNESS_ALLOCATOR_COPY_DATA                                            \
-  void copy_data(void* dest, const void* src, std::size_t count) const override { \
-    default_copy_data(dest, src, count);                                       \
-  }
+#define HARNESS_ALLOCATOR_COPY_DATA \
+  void copy_data(void* dest, const void* src, std::size_t count) const override { default_copy_data(dest, src, count); }
 #else
 #define HARNESS_ALLOCATE_CONST const
 #define HARNESS_ALLOCATOR_COPY_DATA

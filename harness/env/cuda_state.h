@@ -45,14 +45,13 @@ struct CudaStateInfo {
 inline constexpr int kToolkitDriverVersion = -1;
 
 inline constexpr CudaStateInfo kCudaStates[] = {
-    {CudaState::kOk, "ok", "CUDA works with the environment's GPUs", RealMechanism::kNone, false, true, 0,
-     false},
+    {CudaState::kOk, "ok", "CUDA works with the environment's GPUs", RealMechanism::kNone, false, true, 0, false},
     {CudaState::kHidden, "hidden", "CUDA_VISIBLE_DEVICES is empty: GPUs exist but are hidden",
      RealMechanism::kHideDevices, false, true, 0, false},
-    {CudaState::kNoDriver, "no-driver", "no NVIDIA driver at all (no libcuda.so.1)",
-     RealMechanism::kDriverStandIn, true, true, 0, false},
-    {CudaState::kNoDevice, "no-device", "a driver but no device (cudaErrorNoDevice)",
-     RealMechanism::kDriverStandIn, false, true, kToolkitDriverVersion, true},
+    {CudaState::kNoDriver, "no-driver", "no NVIDIA driver at all (no libcuda.so.1)", RealMechanism::kDriverStandIn,
+     true, true, 0, false},
+    {CudaState::kNoDevice, "no-device", "a driver but no device (cudaErrorNoDevice)", RealMechanism::kDriverStandIn,
+     false, true, kToolkitDriverVersion, true},
     {CudaState::kOldDriver, "old-driver", "a driver older than the CUDA runtime (version 9000)",
      RealMechanism::kDriverStandIn, false, false, 9000, false},
 };

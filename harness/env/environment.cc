@@ -2,11 +2,10 @@
 
 #include <dlfcn.h>
 #include <stdlib.h>
+#include <torch/cuda.h>
 
 #include <algorithm>
 #include <cctype>
-
-#include <torch/cuda.h>
 
 #include "harness/base/files.h"
 #include "harness/compat/torch_compat.h"

@@ -63,8 +63,8 @@ bool CanRealize(const EnvironmentSpec& env, Backend backend, const HostFacts& ho
       return false;
     }
     if (!info.virtual_backend) {
-      *why_not = "virtual devices do not simulate " + std::string(info.name) +
-                 "; the real backend (CUDA leg) injects it";
+      *why_not =
+          "virtual devices do not simulate " + std::string(info.name) + "; the real backend (CUDA leg) injects it";
       return false;
     }
     return true;
@@ -93,8 +93,7 @@ bool CanRealizeForProcess(const EnvironmentSpec& env, const HostFacts& host, std
          StandInFound(env, host, why_not);
 }
 
-std::vector<std::pair<std::string, std::string>> ProcessEnvironment(const EnvironmentSpec& env,
-                                                                    const HostFacts& host,
+std::vector<std::pair<std::string, std::string>> ProcessEnvironment(const EnvironmentSpec& env, const HostFacts& host,
                                                                     std::string_view inherited_ld_library_path) {
   std::vector<std::pair<std::string, std::string>> vars = {{"CUDA_VISIBLE_DEVICES", VisibleDevices(env)}};
   if (NeedsDriverStandIn(env, host) && !host.driver_stand_in.empty()) {
@@ -106,7 +105,8 @@ std::vector<std::pair<std::string, std::string>> ProcessEnvironment(const Enviro
 }
 
 std::string EnvironmentTablesMarkdown() {
-  std::string md = "| `cuda:` state | meaning | virtual backend (CPU leg) | real backend (CUDA leg) |\n|---|---|---|---|\n";
+  std::string md =
+      "| `cuda:` state | meaning | virtual backend (CPU leg) | real backend (CUDA leg) |\n|---|---|---|---|\n";
   for (const CudaStateInfo& info : kCudaStates) {
     const char* real = info.real == RealMechanism::kNone          ? "as is"
                        : info.real == RealMechanism::kHideDevices ? "`CUDA_VISIBLE_DEVICES=\"\"`"

@@ -28,11 +28,11 @@
 namespace harness::env {
 
 struct EnvironmentSpec {
-  std::string name;               // preset name, or the scenario's own
-  int gpus = 0;                   // CUDA devices the loader should see
+  std::string name;  // preset name, or the scenario's own
+  int gpus = 0;      // CUDA devices the loader should see
   CudaState cuda = CudaState::kOk;
-  std::string visible_devices;    // explicit CUDA_VISIBLE_DEVICES, if any
-  int64_t memory_per_gpu = 0;     // bytes; 0 = the device's own capacity
+  std::string visible_devices;  // explicit CUDA_VISIBLE_DEVICES, if any
+  int64_t memory_per_gpu = 0;   // bytes; 0 = the device's own capacity
 
   // The number of devices LibTorch must report once realized.
   int ExpectedDeviceCount() const { return cuda == CudaState::kOk ? gpus : 0; }
@@ -46,9 +46,9 @@ struct EnvironmentPresetInfo {
 
 // The presets scenario files may name, in the order the docs list them.
 inline constexpr EnvironmentPresetInfo kEnvironmentPresets[] = {
-    {"missing-gpu", 0, CudaState::kOk},       {"cuda-hidden", 1, CudaState::kHidden},
-    {"no-device", 1, CudaState::kNoDevice},   {"old-driver", 1, CudaState::kOldDriver},
-    {"single-gpu", 1, CudaState::kOk},        {"dual-gpu", 2, CudaState::kOk},
+    {"missing-gpu", 0, CudaState::kOk},     {"cuda-hidden", 1, CudaState::kHidden},
+    {"no-device", 1, CudaState::kNoDevice}, {"old-driver", 1, CudaState::kOldDriver},
+    {"single-gpu", 1, CudaState::kOk},      {"dual-gpu", 2, CudaState::kOk},
 };
 
 // nullopt for a name that is no preset.
@@ -62,9 +62,9 @@ std::string_view BackendName(Backend b);
 // What the host and this binary offer; filled by ProbeHost()
 // (environment.h) without initialising CUDA, or by hand in tests.
 struct HostFacts {
-  int physical_gpus = 0;          // /dev/nvidiaN nodes
-  bool driver_present = false;    // a real libcuda.so.1 is loadable
-  std::string driver_stand_in;    // the driver stand-in's path, if found
+  int physical_gpus = 0;             // /dev/nvidiaN nodes
+  bool driver_present = false;       // a real libcuda.so.1 is loadable
+  std::string driver_stand_in;       // the driver stand-in's path, if found
   bool virtual_cuda_linked = false;  // the virtual backend is in this binary
   bool torch_has_cuda = false;       // this binary's LibTorch has CUDA
   std::string torch_version;         // "1.13.1", "2.11.0"
@@ -80,8 +80,8 @@ bool CanRealize(const EnvironmentSpec& env, Backend backend, const HostFacts& ho
 // HARNESS_CUDA_FAULT for the driver stand-in). Virtual devices do not reach
 // another process, so this always describes the host's real devices.
 bool CanRealizeForProcess(const EnvironmentSpec& env, const HostFacts& host, std::string* why_not);
-std::vector<std::pair<std::string, std::string>> ProcessEnvironment(
-    const EnvironmentSpec& env, const HostFacts& host, std::string_view inherited_ld_library_path);
+std::vector<std::pair<std::string, std::string>> ProcessEnvironment(const EnvironmentSpec& env, const HostFacts& host,
+                                                                    std::string_view inherited_ld_library_path);
 
 // The CUDA_VISIBLE_DEVICES value the real backend sets: the explicit
 // `visible_devices`, else "" for hidden CUDA, else "0,...,gpus-1".

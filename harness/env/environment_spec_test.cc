@@ -1,10 +1,10 @@
 #include "harness/env/environment_spec.h"
 
-#include <fstream>
-#include <sstream>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
 
 namespace harness::env {
 namespace {
@@ -54,7 +54,8 @@ TEST(CanRealizeTest, EveryRuleOnEveryKindOfHost) {
   const HostFacts no_stand_in = Host(0, false, false, false);
   const HostFacts one_gpu = Host(1, true, true, false);
   const RealizeRow kRows[] = {
-      {"dual-gpu", Backend::kVirtual, cpu_leg, "", "needs 2 GPU(s), host has 0 (virtual devices do not reach other processes)"},
+      {"dual-gpu", Backend::kVirtual, cpu_leg, "",
+       "needs 2 GPU(s), host has 0 (virtual devices do not reach other processes)"},
       {"old-driver", Backend::kVirtual, cpu_leg,
        "virtual devices do not simulate old-driver; the real backend (CUDA leg) injects it",
        "driver stand-in (harness/env/driver_fault) not found"},

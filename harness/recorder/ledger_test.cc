@@ -81,9 +81,9 @@ TEST(LedgerTest, JsonHasEveryDocumentedField) {
   l.memory["cpu"] = {1, 2, 3};
   l.notes["cupti"] = "not traced: why";
   nlohmann::json j = l;
-  for (const char* field : {"host_to_device", "device_to_host", "device_to_device", "host_to_host", "device_pairs",
-                            "by_op", "memory", "sources", "disagreements", "unmeasured", "notes", "wall_seconds",
-                            "checkpoint_bytes"}) {
+  for (const char* field :
+       {"host_to_device", "device_to_host", "device_to_device", "host_to_host", "device_pairs", "by_op", "memory",
+        "sources", "disagreements", "unmeasured", "notes", "wall_seconds", "checkpoint_bytes"}) {
     EXPECT_TRUE(j.contains(field)) << field;
   }
   EXPECT_EQ(j["host_to_device"]["bytes"], 3);

@@ -1,14 +1,14 @@
 #include "harness/recorder/recorder.h"
 
-#include <atomic>
-#include <chrono>
-#include <mutex>
-#include <set>
-
 #include <ATen/record_function.h>
 #include <c10/core/CPUAllocator.h>
 #include <c10/util/Exception.h>
 #include <torch/cuda.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <set>
 
 #include "harness/base/device.h"
 #include "harness/compat/torch_compat.h"
@@ -31,7 +31,7 @@ struct Session {
   std::mutex mu;
   Copies dispatcher;
   Copies virtual_copies;
-  Copies copy_kernel;  // CUDA builds: LibTorch's own CUDA copy kernel
+  Copies copy_kernel;             // CUDA builds: LibTorch's own CUDA copy kernel
   std::set<int> devices_touched;  // by the copies the copy kernel saw
   std::map<std::string, Transfer> by_op;
   // LibTorch 1.13 does not hand inputs of unboxed calls to callbacks; then
@@ -338,7 +338,8 @@ class CudaSources {
       // it where LibTorch handed it the inputs.
       ledger->sources.push_back("cuda-copy-kernel");
       const Copies& k = session.copy_kernel;
-      if (DispatcherCounted(session)) CompareDirections(session.dispatcher, "dispatcher", k, "cuda-copy-kernel", ledger);
+      if (DispatcherCounted(session))
+        CompareDirections(session.dispatcher, "dispatcher", k, "cuda-copy-kernel", ledger);
       const Transfer host_to_host = ledger->copies[Direction::kHostToHost];
       ledger->copies = k;
       ledger->copies[Direction::kHostToHost] = host_to_host;

@@ -3,10 +3,10 @@
 // Not a test; the ratio goes to the README.
 //
 //   tools/bazelw cpu run -c opt //harness/recorder:recorder_benchmark
+#include <benchmark/benchmark.h>
+
 #include <cstdlib>
 #include <string>
-
-#include <benchmark/benchmark.h>
 
 #include "fixtures/fixture.h"
 #include "harness/recorder/recorder.h"

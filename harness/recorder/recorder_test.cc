@@ -1,20 +1,17 @@
 // Exact byte counts on the CPU-only leg with virtual devices.
 #include "harness/recorder/recorder.h"
 
+#include <ATen/ops/ones.h>
+#include <gtest/gtest.h>
+#include <torch/cuda.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
-
-#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "fixtures/fixture.h"
 #include "harness/env/virtual_cuda/virtual_cuda.h"
-
-#include <algorithm>
-
-#include <ATen/ops/ones.h>
-#include <torch/cuda.h>
-#include <nlohmann/json.hpp>
 
 namespace harness::recorder {
 namespace {
@@ -54,9 +51,8 @@ class RecorderVirtualTest : public ::testing::Test {
 TEST_F(RecorderVirtualTest, MapLocationCpuMovesZeroBytes) {
   Ledger ledger;
   c10::optional<fixtures::LoadedCheckpoint> kept;
-  Status s = RunRecorded([&] {
-    kept = fixtures::Load(fixture_.checkpoint_path, Format::kTorchScript, c10::Device("cpu"));
-  }, &ledger);
+  Status s = RunRecorded(
+      [&] { kept = fixtures::Load(fixture_.checkpoint_path, Format::kTorchScript, c10::Device("cpu")); }, &ledger);
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(ledger.transfer(Direction::kHostToDevice).bytes, 0);
   EXPECT_EQ(ledger.transfer(Direction::kDeviceToHost).bytes, 0);
@@ -69,10 +65,12 @@ TEST_F(RecorderVirtualTest, MapLocationCpuMovesZeroBytes) {
 
 TEST_F(RecorderVirtualTest, LoadThenToCpuMovesTheCheckpointThereAndBack) {
   Ledger ledger;
-  Status s = RunRecorded([&] {
-    fixtures::LoadedCheckpoint c = fixtures::Load(fixture_.checkpoint_path, Format::kTorchScript, c10::nullopt);
-    c.To(c10::Device("cpu"));
-  }, &ledger);
+  Status s = RunRecorded(
+      [&] {
+        fixtures::LoadedCheckpoint c = fixtures::Load(fixture_.checkpoint_path, Format::kTorchScript, c10::nullopt);
+        c.To(c10::Device("cpu"));
+      },
+      &ledger);
   ASSERT_TRUE(s.ok()) << s.ToString();
   const int64_t storage = fixture_.manifest.storage_bytes;
   EXPECT_EQ(ledger.transfer(Direction::kHostToDevice).bytes, storage);
@@ -92,9 +90,8 @@ TEST_F(RecorderVirtualTest, LoadThenToCpuMovesTheCheckpointThereAndBack) {
 TEST_F(RecorderVirtualTest, MissingDeviceIsClassifiedNotThrown) {
   env::ConfigureVirtualCuda({.device_count = 0});
   Ledger ledger;
-  Status s = RunRecorded([&] {
-    fixtures::Load(fixture_.checkpoint_path, Format::kTorchScript, c10::nullopt);
-  }, &ledger);
+  Status s =
+      RunRecorded([&] { fixtures::Load(fixture_.checkpoint_path, Format::kTorchScript, c10::nullopt); }, &ledger);
   EXPECT_EQ(s.error_class(), ErrorClass::kCudaUnavailable) << s.ToString();
 }
 

@@ -1,10 +1,10 @@
 #include "harness/report/claims.h"
 
-#include "harness/base/bytes.h"
-
 #include <cstdio>
 #include <map>
 #include <sstream>
+
+#include "harness/base/bytes.h"
 
 namespace harness::report {
 namespace {
@@ -56,11 +56,16 @@ std::vector<ClaimVerdict> AuditClaims(const std::vector<runner::CaseReport>& rep
   }
   for (ClaimVerdict& c : claims) {
     auto& n = counts[c.id];
-    if (n[Outcome::kFail] + n[Outcome::kXPass] > 0) c.verdict = "changed (re-check)";
-    else if (n[Outcome::kPass] + n[Outcome::kXFail] == 0) c.verdict = "not measurable on this host";
-    else if (n[Outcome::kXFail] == 0) c.verdict = "holds";
-    else if (n[Outcome::kPass] == 0) c.verdict = "does not hold";
-    else c.verdict = "partly holds";
+    if (n[Outcome::kFail] + n[Outcome::kXPass] > 0)
+      c.verdict = "changed (re-check)";
+    else if (n[Outcome::kPass] + n[Outcome::kXFail] == 0)
+      c.verdict = "not measurable on this host";
+    else if (n[Outcome::kXFail] == 0)
+      c.verdict = "holds";
+    else if (n[Outcome::kPass] == 0)
+      c.verdict = "does not hold";
+    else
+      c.verdict = "partly holds";
   }
   return claims;
 }

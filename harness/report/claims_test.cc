@@ -23,19 +23,18 @@ runner::CaseReport Cell(const std::string& claim, const std::string& strategy, O
 // One claim per verdict; the audit's whole rule in one table.
 TEST(AuditClaimsTest, EachMixOfCellsGetsItsVerdict) {
   std::vector<runner::CaseReport> reports = {
-      Cell("C1", "a", Outcome::kPass),    Cell("C1", "b", Outcome::kPass),
-      Cell("C2", "a", Outcome::kPass),    Cell("C2", "b", Outcome::kXFail),
-      Cell("C3", "a", Outcome::kXFail),   Cell("C3", "b", Outcome::kSkipped),
-      Cell("C4", "a", Outcome::kSkipped), Cell("C5", "a", Outcome::kPass),
-      Cell("C5", "b", Outcome::kXPass),   Cell("", "unclaimed", Outcome::kFail),
+      Cell("C1", "a", Outcome::kPass),       Cell("C1", "b", Outcome::kPass),  Cell("C2", "a", Outcome::kPass),
+      Cell("C2", "b", Outcome::kXFail),      Cell("C3", "a", Outcome::kXFail), Cell("C3", "b", Outcome::kSkipped),
+      Cell("C4", "a", Outcome::kSkipped),    Cell("C5", "a", Outcome::kPass),  Cell("C5", "b", Outcome::kXPass),
+      Cell("", "unclaimed", Outcome::kFail),
   };
   reports[2].c.expect.xfail = "measured otherwise";
   reports[3].c.expect.xfail = "measured otherwise";
   std::vector<ClaimVerdict> audit = AuditClaims(reports);
   std::vector<std::string> verdicts;
   for (const ClaimVerdict& c : audit) verdicts.push_back(c.id + " " + c.verdict);
-  EXPECT_THAT(verdicts, ElementsAre("C1 holds", "C2 partly holds", "C3 does not hold",
-                                    "C4 not measurable on this host", "C5 changed (re-check)"));
+  EXPECT_THAT(verdicts, ElementsAre("C1 holds", "C2 partly holds", "C3 does not hold", "C4 not measurable on this host",
+                                    "C5 changed (re-check)"));
   EXPECT_EQ(audit[0].evidence.size(), 2u);
   EXPECT_THAT(audit[1].evidence[1], HasSubstr("[contradicts: measured otherwise]"));
 }

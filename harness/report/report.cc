@@ -3,9 +3,8 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "harness/base/bytes.h"
 #include "harness/base/files.h"
@@ -21,11 +20,20 @@ std::string Escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -64,8 +72,10 @@ std::map<std::string, Table> Tables(const std::vector<runner::CaseReport>& repor
   std::map<std::string, Table> tables;
   for (const auto& r : reports) {
     Table& t = tables[r.c.file];
-    if (std::find(t.strategies.begin(), t.strategies.end(), r.c.strategy) == t.strategies.end()) t.strategies.push_back(r.c.strategy);
-    if (std::find(t.environments.begin(), t.environments.end(), r.c.environment.name) == t.environments.end()) t.environments.push_back(r.c.environment.name);
+    if (std::find(t.strategies.begin(), t.strategies.end(), r.c.strategy) == t.strategies.end())
+      t.strategies.push_back(r.c.strategy);
+    if (std::find(t.environments.begin(), t.environments.end(), r.c.environment.name) == t.environments.end())
+      t.environments.push_back(r.c.environment.name);
     t.cells[{r.c.strategy, r.c.environment.name}] = &r;
   }
   return tables;
@@ -122,14 +132,17 @@ std::string Chart(const Table& t) {
     char text[64];
     std::snprintf(text, sizeof(text), "%.2fx / %.2fx", bars[i].moved, bars[i].peak);
     svg << "<text x=\"0\" y=\"" << y + 14 << "\">" << Escape(bars[i].label) << "</text>"
-        << "<rect x=\"" << label_w << "\" y=\"" << y << "\" width=\"" << moved_w << "\" height=\"10\" fill=\"#3b78c4\"/>"
-        << "<rect x=\"" << label_w << "\" y=\"" << y + 11 << "\" width=\"" << peak_w << "\" height=\"10\" fill=\"#e8912d\"/>"
+        << "<rect x=\"" << label_w << "\" y=\"" << y << "\" width=\"" << moved_w
+        << "\" height=\"10\" fill=\"#3b78c4\"/>"
+        << "<rect x=\"" << label_w << "\" y=\"" << y + 11 << "\" width=\"" << peak_w
+        << "\" height=\"10\" fill=\"#e8912d\"/>"
         << "<text x=\"" << label_w + std::max(moved_w, peak_w) + 6 << "\" y=\"" << y + 14 << "\">" << text << "</text>";
   }
   int legend_y = height - 14;
   svg << "<rect x=\"" << label_w << "\" y=\"" << legend_y - 9 << "\" width=\"10\" height=\"10\" fill=\"#3b78c4\"/>"
       << "<text x=\"" << label_w + 14 << "\" y=\"" << legend_y << "\">bytes moved (H2D+D2H+D2D) / checkpoint</text>"
-      << "<rect x=\"" << label_w + 260 << "\" y=\"" << legend_y - 9 << "\" width=\"10\" height=\"10\" fill=\"#e8912d\"/>"
+      << "<rect x=\"" << label_w + 260 << "\" y=\"" << legend_y - 9
+      << "\" width=\"10\" height=\"10\" fill=\"#e8912d\"/>"
       << "<text x=\"" << label_w + 274 << "\" y=\"" << legend_y << "\">peak device memory / checkpoint</text></svg>";
   return svg.str();
 }
@@ -147,8 +160,8 @@ std::string Summary(const std::vector<runner::CaseReport>& reports) {
   for (const auto& r : reports) n[r.verdict.outcome]++;
   // XFAIL counts as passed, XPASS as failed (an unexpected pass is news).
   std::ostringstream s;
-  s << n[Outcome::kPass] + n[Outcome::kXFail] << " passed, " << n[Outcome::kFail] + n[Outcome::kXPass]
-    << " failed, " << n[Outcome::kSkipped] << " skipped";
+  s << n[Outcome::kPass] + n[Outcome::kXFail] << " passed, " << n[Outcome::kFail] + n[Outcome::kXPass] << " failed, "
+    << n[Outcome::kSkipped] << " skipped";
   return s.str();
 }
 

@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <cstdlib>
-
 #include <nlohmann/json.hpp>
 
 #include "fixtures/fixture.h"
@@ -47,7 +46,10 @@ struct FixtureReply {
 
 void to_json(json& j, const FixtureReply& r) {
   j = {{"status", r.status}};
-  if (r.status.ok()) j["checkpoint"] = r.fixture.checkpoint_path, j["manifest"] = r.fixture.manifest;
+  if (r.status.ok()) {
+    j["checkpoint"] = r.fixture.checkpoint_path;
+    j["manifest"] = r.fixture.manifest;
+  }
 }
 void from_json(const json& j, FixtureReply& r) {
   j.at("status").get_to(r.status);
@@ -63,8 +65,8 @@ void from_json(const json& j, FixtureReply& r) {
 // boundary; a worker that dies, hangs or garbles its reply is kCrashed,
 // kTimeout or kLost.
 template <typename Reply>
-Result<Reply> RunWorker(const std::function<Reply()>& body, double timeout_seconds,
-                        worker::WorkerResult* raw, const std::function<Reply(Status)>& on_harness_error) {
+Result<Reply> RunWorker(const std::function<Reply()>& body, double timeout_seconds, worker::WorkerResult* raw,
+                        const std::function<Reply(Status)>& on_harness_error) {
   *raw = worker::RunInWorker(
       [&] {
         Reply reply;
@@ -94,15 +96,14 @@ FixtureReply GenerateInWorker(const scenario::Case& c, const RunOptions& o) {
 }
 
 // The ledger of an external command from its CUPTI trace, or why there is none.
-void AddInjectedLedger(const std::optional<recorder::cupti::InjectedTrace>& trace,
-                       const Result<std::string>& injection, const strategy::ExternalResult& r,
-                       const fixtures::Manifest& manifest, double wall_seconds, verdict::Measured* m) {
+void AddInjectedLedger(const std::optional<recorder::cupti::InjectedTrace>& trace, const Result<std::string>& injection,
+                       const strategy::ExternalResult& r, const fixtures::Manifest& manifest, double wall_seconds,
+                       verdict::Measured* m) {
   if (!trace.has_value()) {
     m->ledger_unavailable = injection.ok() ? "no directory for CUPTI's reports" : injection.status().message();
   } else if (!trace->measured) {
     m->ledger_unavailable = "CUPTI injection: " + trace->why;
-  } else if (std::string escaped = recorder::cupti::UntracedPlacement(r.placement, trace->tally);
-             !escaped.empty()) {
+  } else if (std::string escaped = recorder::cupti::UntracedPlacement(r.placement, trace->tally); !escaped.empty()) {
     m->ledger_unavailable = "CUPTI injection: " + escaped;
   } else {
     recorder::Ledger ledger = recorder::LedgerFromInjectedTally(trace->tally, trace->note);
@@ -171,9 +172,9 @@ WorkerReply LoadInWorker(const scenario::Case& c, const RunOptions& o, const fix
     m.outcome = Status(ErrorClass::kInvalidScenario, "no strategy named '" + c.strategy + "' is linked in");
     return reply;
   }
-  const strategy::LoadRequest request{
-      fixture.checkpoint_path, fixtures::FormatFromName(fixture.manifest.format).value_or(c.fixture.format),
-      c.target, c.device_map};
+  const strategy::LoadRequest request{fixture.checkpoint_path,
+                                      fixtures::FormatFromName(fixture.manifest.format).value_or(c.fixture.format),
+                                      c.target, c.device_map};
   recorder::Ledger ledger;
   ledger.checkpoint_bytes = fixture.manifest.storage_bytes;
   std::optional<fixtures::LoadedCheckpoint> loaded;
@@ -198,9 +199,10 @@ Result<fixtures::Fixture> ObtainFixture(const scenario::Case& c, const RunOption
     return *existing;
   }
   worker::WorkerResult raw;
-  Result<FixtureReply> reply = RunWorker<FixtureReply>(
-      [&] { return GenerateInWorker(c, o); }, c.timeout_seconds, &raw,
-      [](Status harness_error) { return FixtureReply{harness_error, {}}; });
+  Result<FixtureReply> reply = RunWorker<FixtureReply>([&] { return GenerateInWorker(c, o); }, c.timeout_seconds, &raw,
+                                                       [](Status harness_error) {
+                                                         return FixtureReply{harness_error, {}};
+                                                       });
   if (!reply.ok()) return reply.status();
   if (!reply->status.ok()) return reply->status;
   return reply->fixture;
@@ -238,7 +240,8 @@ CaseReport RunCase(const scenario::Case& c, const RunOptions& o) {
   worker::WorkerResult raw;
   Result<WorkerReply> reply = RunWorker<WorkerReply>(
       [&] { return c.command.empty() ? LoadInWorker(c, o, *fixture) : ExternalInWorker(c, o, *fixture); },
-      c.timeout_seconds, &raw, [&](Status harness_error) {
+      c.timeout_seconds, &raw,
+      [&](Status harness_error) {
         WorkerReply failed;
         failed.measured.target = c.target;
         failed.measured.outcome = harness_error;
@@ -270,7 +273,11 @@ void to_json(json& j, const CaseReport& r) {
        {"verdict", verdict::OutcomeName(r.verdict.outcome)},
        {"reasons", r.verdict.reasons},
        {"wall_seconds", r.wall_seconds}};
-  if (r.verdict.outcome != verdict::Outcome::kSkipped) j.update(json(r.measured));
+  if (r.verdict.outcome != verdict::Outcome::kSkipped) {
+    json measured = r.measured;
+    measured.erase("target");  // the case's, above, even when the worker never reported
+    j.update(measured);
+  }
   if (!r.command_output.empty()) j["command_output"] = r.command_output;
   if (!r.worker_output.empty()) j["worker_output"] = r.worker_output;
 }

@@ -7,9 +7,8 @@
 #ifndef HARNESS_RUNNER_RUNNER_H_
 #define HARNESS_RUNNER_RUNNER_H_
 
-#include <string>
-
 #include <nlohmann/json_fwd.hpp>
+#include <string>
 
 #include "harness/env/environment_spec.h"
 #include "harness/scenario/scenario.h"

@@ -3,12 +3,11 @@
 // lie, and the report entry each becomes.
 #include "harness/runner/runner.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <cstdlib>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "harness/env/environment.h"

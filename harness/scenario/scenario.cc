@@ -48,7 +48,8 @@ class Parser {
     for (const char* per_strategy : {"transfers", "peak"}) {
       if (expect[per_strategy]) in_.CheckKeys(expect[per_strategy], strategy_set, per_strategy);
     }
-    if (expect["integrity"] && expect["integrity"].IsMap()) in_.CheckKeys(expect["integrity"], strategy_set, "integrity");
+    if (expect["integrity"] && expect["integrity"].IsMap())
+      in_.CheckKeys(expect["integrity"], strategy_set, "integrity");
     const YAML::Node xfail = root["xfail"];
     if (xfail && !xfail.IsMap()) in_.Fail(xfail, "xfail must map 'strategy@environment' to a reason");
 
@@ -88,9 +89,8 @@ class Parser {
     if (xfail) {
       for (const auto& kv : xfail) {
         const std::string cell = in_.Str(kv.first, "xfail cell");
-        const bool matches = std::any_of(cases.begin(), cases.end(), [&](const Case& c) {
-          return c.strategy + "@" + c.environment.name == cell;
-        });
+        const bool matches = std::any_of(cases.begin(), cases.end(),
+                                         [&](const Case& c) { return c.strategy + "@" + c.environment.name == cell; });
         if (!matches) in_.Fail(kv.first, "xfail '" + cell + "' matches no cell (strategy@environment)");
       }
     }
@@ -178,14 +178,13 @@ class Parser {
                             const std::map<std::string, std::string>& commands) const {
     if (known_ == nullptr) return;
     for (size_t i = 0; i < strategies.size(); ++i) {
-      if (commands.count(strategies[i]) ||
-          std::find(known_->begin(), known_->end(), strategies[i]) != known_->end()) {
+      if (commands.count(strategies[i]) || std::find(known_->begin(), known_->end(), strategies[i]) != known_->end()) {
         continue;
       }
       std::string linked;
       for (const auto& k : *known_) linked += (linked.empty() ? "" : ", ") + k;
-      in_.Fail(list[i], "unknown strategy '" + strategies[i] + "' (linked in: " + linked +
-                            "; or define it under commands:)");
+      in_.Fail(list[i],
+               "unknown strategy '" + strategies[i] + "' (linked in: " + linked + "; or define it under commands:)");
     }
   }
 
@@ -240,7 +239,8 @@ class Parser {
     return e;
   }
 
-  std::vector<std::pair<YAML::Node, verdict::ByteBound>> BoundsOf(const YAML::Node& map, const std::string& table) const {
+  std::vector<std::pair<YAML::Node, verdict::ByteBound>> BoundsOf(const YAML::Node& map,
+                                                                  const std::string& table) const {
     if (!map.IsMap()) in_.Fail(map, table + " bounds must be a mapping");
     std::vector<std::pair<YAML::Node, verdict::ByteBound>> bounds;
     for (const auto& kv : map) {
@@ -273,8 +273,7 @@ Result<std::vector<Case>> ParseScenario(const std::string& text, const std::stri
   });
 }
 
-Result<std::vector<Case>> LoadScenarioFile(const std::string& path,
-                                           const std::vector<std::string>* known_strategies) {
+Result<std::vector<Case>> LoadScenarioFile(const std::string& path, const std::vector<std::string>* known_strategies) {
   Result<std::string> text = ReadTextFile(path);
   if (!text.ok()) return text.status();
   return ParseScenario(*text, path, known_strategies);

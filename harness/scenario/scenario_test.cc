@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-
 namespace harness::scenario {
 namespace {
 
@@ -40,28 +39,37 @@ TEST(ParseScenario, MalformedFilesNameLineAndColumn) {
   const BadInput kBad[] = {
       {"fixture: {placement: cpu}\ntarget: cpu\nenviroments: [missing-gpu]\n",
        "x.yaml:3:1: unknown key 'enviroments' in scenario"},
-      {"fixture: {placement: tpu:0}\ntarget: cpu\nenvironments: [missing-gpu]\nstrategies: [map_location]\nexpect: {outcome: {map_location: [ok]}}\n",
+      {"fixture: {placement: tpu:0}\ntarget: cpu\nenvironments: [missing-gpu]\nstrategies: [map_location]\nexpect: "
+       "{outcome: {map_location: [ok]}}\n",
        "x.yaml:1:10: placement 'tpu:0' is not cpu, cuda:K or split:N"},
-      {"fixture: {size: lots}\ntarget: cpu\nenvironments: [missing-gpu]\nstrategies: [map_location]\nexpect: {outcome: {map_location: [ok]}}\n",
+      {"fixture: {size: lots}\ntarget: cpu\nenvironments: [missing-gpu]\nstrategies: [map_location]\nexpect: {outcome: "
+       "{map_location: [ok]}}\n",
        "x.yaml:1:17: size 'lots' is not like 64KiB"},
-      {"fixture: {}\ntarget: cpu\nenvironments: [quad-tpu]\nstrategies: [map_location]\nexpect: {outcome: {map_location: [ok]}}\n",
+      {"fixture: {}\ntarget: cpu\nenvironments: [quad-tpu]\nstrategies: [map_location]\nexpect: {outcome: "
+       "{map_location: [ok]}}\n",
        "x.yaml:3:16: unknown environment preset 'quad-tpu'"},
-      {"fixture: {}\ntarget: cpu\nenvironments: [missing-gpu, dual-gpu]\nstrategies: [map_location]\nexpect: {outcome: {map_location: [ok]}}\n",
+      {"fixture: {}\ntarget: cpu\nenvironments: [missing-gpu, dual-gpu]\nstrategies: [map_location]\nexpect: {outcome: "
+       "{map_location: [ok]}}\n",
        "x.yaml:5:34: outcome row for 'map_location' must list 2 outcomes, one per environment"},
-      {"fixture: {}\ntarget: cpu\nenvironments: [missing-gpu]\nstrategies: [map_location]\nexpect: {outcome: {map_location: [explodes]}}\n",
+      {"fixture: {}\ntarget: cpu\nenvironments: [missing-gpu]\nstrategies: [map_location]\nexpect: {outcome: "
+       "{map_location: [explodes]}}\n",
        "x.yaml:5:35: unknown outcome 'explodes'"},
       {"fixture: [unclosed\n", "x.yaml:2:1: "},
-      {"fixture: {}\ntarget: cpu\nenvironments: [missing-gpu]\nstrategies: [map_location, map_location]\nexpect: {outcome: {map_location: [ok]}}\n",
+      {"fixture: {}\ntarget: cpu\nenvironments: [missing-gpu]\nstrategies: [map_location, map_location]\nexpect: "
+       "{outcome: {map_location: [ok]}}\n",
        "x.yaml:4:28: strategy 'map_location' listed twice"},
       {"fixture: {}\ntarget: cuda:x\nenvironments: [missing-gpu]\nstrategies: [m]\nexpect: {outcome: {m: [ok]}}\n",
        "x.yaml:2:9: target: invalid device 'cuda:x': device index 'x' is not a non-negative decimal integer"},
-      {"fixture: {}\ntarget: cpu\nenvironments: [missing-gpu]\nstrategies: [m]\nexpect: {outcome: {m: [ok]}}\nxfail: {m@dual-gpu: why}\n",
+      {"fixture: {}\ntarget: cpu\nenvironments: [missing-gpu]\nstrategies: [m]\nexpect: {outcome: {m: [ok]}}\nxfail: "
+       "{m@dual-gpu: why}\n",
        "x.yaml:6:9: xfail 'm@dual-gpu' matches no cell (strategy@environment)"},
-      {"fixture: {}\ntarget: cpu\nenvironments: [missing-gpu]\nstrategies: [m]\nexpect: {outcome: {m: [ok]}}\ntimeout: 0\n",
+      {"fixture: {}\ntarget: cpu\nenvironments: [missing-gpu]\nstrategies: [m]\nexpect: {outcome: {m: [ok]}}\ntimeout: "
+       "0\n",
        "x.yaml:6:10: timeout must be a positive number of seconds"},
       {"fixture: {}\ntarget: cpu\nenvironments: [{cuda: broken}]\nstrategies: [m]\nexpect: {outcome: {m: [ok]}}\n",
        "x.yaml:3:23: cuda must be ok, hidden, no-driver, no-device or old-driver"},
-      {"fixture: {}\ntarget: cpu\nenvironments: [missing-gpu]\nstrategies: [m]\nexpect: {outcome: {m: [ok]}, transfers: {m: {h2d: 0}}}\n",
+      {"fixture: {}\ntarget: cpu\nenvironments: [missing-gpu]\nstrategies: [m]\nexpect: {outcome: {m: [ok]}, "
+       "transfers: {m: {h2d: 0}}}\n",
        "x.yaml:5:46: unknown transfer direction 'h2d'"},
   };
   for (const BadInput& bad : kBad) {

@@ -6,12 +6,12 @@
 //
 // Each check runs once per registered strategy, named after it
 // (Strategies/Conformance.LoadsToCpuBitExactly/load_then_to).
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <set>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "fixtures/fixture.h"
 #include "harness/base/files.h"
@@ -81,8 +81,8 @@ TEST_P(Conformance, NameIsTheRegisteredOneAndUsableInScenarios) {
 // bytes intact, or fails with a classified error; at least one loads.
 TEST_P(Conformance, LoadsToCpuBitExactlyOrFailsClassified) {
   int loaded_formats = 0;
-  for (fixtures::Format format : {fixtures::Format::kTorchScript, fixtures::Format::kCppArchive,
-                                  fixtures::Format::kPickle}) {
+  for (fixtures::Format format :
+       {fixtures::Format::kTorchScript, fixtures::Format::kCppArchive, fixtures::Format::kPickle}) {
     SCOPED_TRACE(std::string(fixtures::FormatName(format)));
     const fixtures::Fixture f = MakeFixture(format, "cpu");
     fixtures::NamedTensors tensors;

@@ -1,7 +1,6 @@
 #include "harness/strategy/external.h"
 
 #include <cstdlib>
-
 #include <nlohmann/json.hpp>
 
 #include "harness/base/subprocess.h"
@@ -37,8 +36,8 @@ std::string ShellQuote(const std::string& s) {
 
 }  // namespace
 
-std::string ExpandCommand(const std::string& command, const std::string& checkpoint,
-                          const std::string& target, const std::string& format) {
+std::string ExpandCommand(const std::string& command, const std::string& checkpoint, const std::string& target,
+                          const std::string& format) {
   const char* python = std::getenv("HARNESS_PYTHON");
   std::string out = command;
   ReplaceAll(&out, "{checkpoint}", ShellQuote(checkpoint));
@@ -61,14 +60,14 @@ ExternalResult RunExternalCommand(const std::string& command,
     result.outcome = Status(ErrorClass::kInternal, "cannot start the external strategy: " + child.start_error);
     return result;
   }
-  result.raw_output = child.output.size() > kRawOutputKept ? child.output.substr(child.output.size() - kRawOutputKept)
-                                                           : child.output;
-  const std::string exit = child.exited ? "exit " + std::to_string(child.exit_code)
-                                        : "killed by SIG" + SignalName(child.signal);
+  result.raw_output =
+      child.output.size() > kRawOutputKept ? child.output.substr(child.output.size() - kRawOutputKept) : child.output;
+  const std::string exit =
+      child.exited ? "exit " + std::to_string(child.exit_code) : "killed by SIG" + SignalName(child.signal);
   const nlohmann::json j = nlohmann::json::parse(LastLine(child.output), nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
-    result.outcome = Status(ErrorClass::kInternal,
-                            "external strategy printed no JSON result (" + exit + "): " + result.raw_output);
+    result.outcome =
+        Status(ErrorClass::kInternal, "external strategy printed no JSON result (" + exit + "): " + result.raw_output);
     return result;
   }
   try {

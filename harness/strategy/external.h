@@ -35,17 +35,17 @@
 namespace harness::strategy {
 
 struct ExternalResult {
-  Status outcome;                              // classified error, if any
-  std::string skip;                            // non-empty: not runnable here
+  Status outcome;    // classified error, if any
+  std::string skip;  // non-empty: not runnable here
   std::map<std::string, std::string> placement;
   std::map<std::string, std::string> sha256;
-  std::map<std::string, int64_t> storage;      // storage pointer per tensor
-  std::string raw_output;                      // last 4 KiB of stdout+stderr
+  std::map<std::string, int64_t> storage;  // storage pointer per tensor
+  std::string raw_output;                  // last 4 KiB of stdout+stderr
 };
 
 // The command with {checkpoint}, {target}, {format}, {python} substituted.
-std::string ExpandCommand(const std::string& command, const std::string& checkpoint,
-                          const std::string& target, const std::string& format);
+std::string ExpandCommand(const std::string& command, const std::string& checkpoint, const std::string& target,
+                          const std::string& format);
 
 // Runs `command` through /bin/sh with `extra_env` added to the environment.
 // A non-zero exit without a JSON line is kInternal with the output attached.

@@ -1,9 +1,9 @@
 #include "harness/strategy/external.h"
 
-#include <cstdlib>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <cstdlib>
 
 namespace harness::strategy {
 namespace {
@@ -41,9 +41,9 @@ TEST(RunExternalCommandTest, ReadsTheLastJsonLine) {
 }
 
 TEST(RunExternalCommandTest, PassesTheEnvironment) {
-  ExternalResult r = RunExternalCommand(
-      "echo \"{\\\"ok\\\": true, \\\"placement\\\": {\\\"w\\\": \\\"$CUDA_VISIBLE_DEVICES\\\"}}\"",
-      {{"CUDA_VISIBLE_DEVICES", "1,0"}});
+  ExternalResult r =
+      RunExternalCommand("echo \"{\\\"ok\\\": true, \\\"placement\\\": {\\\"w\\\": \\\"$CUDA_VISIBLE_DEVICES\\\"}}\"",
+                         {{"CUDA_VISIBLE_DEVICES", "1,0"}});
   ASSERT_TRUE(r.outcome.ok()) << r.outcome.ToString();
   EXPECT_EQ(r.placement.at("w"), "1,0");
 }

@@ -9,7 +9,6 @@
 #include "harness/base/subprocess.h"
 #include "tools/cpp/runfiles/runfiles.h"
 
-
 namespace harness::testing {
 namespace {
 
@@ -104,10 +103,7 @@ std::string TestRunfile(const std::string& path) {
 bool HostHasNvidiaDriver() { return access("/dev/nvidiactl", F_OK) == 0; }
 
 bool RealDriverLoadable() {
-  ChildResult r = RunInFork([] {
-    return Field("loadable",
-                 dlopen("libcuda.so.1", RTLD_NOW) != nullptr ? "1" : "0");
-  });
+  ChildResult r = RunInFork([] { return Field("loadable", dlopen("libcuda.so.1", RTLD_NOW) != nullptr ? "1" : "0"); });
   return r.fields["loadable"] == "1";
 }
 

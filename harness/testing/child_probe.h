@@ -33,9 +33,8 @@ ChildResult RunInFork(const std::function<std::string()>& body);
 
 // Runs this same binary (/proc/self/exe) afresh with `args`, its environment
 // plus `extra_env`, and returns its stdout.
-ChildResult RunSelf(
-    const std::vector<std::string>& args,
-    const std::vector<std::pair<std::string, std::string>>& extra_env);
+ChildResult RunSelf(const std::vector<std::string>& args,
+                    const std::vector<std::pair<std::string, std::string>>& extra_env);
 
 // A file of this test's runfiles, by its path in the workspace
 // ("harness/testing/libcuda.so.1"), or "" where it is not

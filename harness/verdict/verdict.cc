@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-
 #include <nlohmann/json.hpp>
 
 #include "harness/base/status_json.h"
@@ -104,9 +103,9 @@ std::vector<std::string> CheckSuccessfulLoad(const Expectation& expect, const Me
   for (const auto& [direction, bound] : expect.transfers) {
     const int64_t bytes = m.TransferBytes(direction);
     if (!bound.Holds(bytes, m.checkpoint_bytes)) {
-      reasons.push_back("transfers." + std::string(recorder::DirectionName(direction)) + ": expected " +
-                        bound.text + ", measured " + std::to_string(bytes) + " B (checkpoint " +
-                        std::to_string(m.checkpoint_bytes) + " B)");
+      reasons.push_back("transfers." + std::string(recorder::DirectionName(direction)) + ": expected " + bound.text +
+                        ", measured " + std::to_string(bytes) + " B (checkpoint " + std::to_string(m.checkpoint_bytes) +
+                        " B)");
     }
   }
   for (const auto& [device, bound] : expect.peak) {

@@ -8,11 +8,10 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "harness/base/status.h"
 #include "harness/recorder/ledger.h"
@@ -34,9 +33,9 @@ struct ByteBound {
 
 struct Expectation {
   ErrorClass outcome = ErrorClass::kOk;
-  bool integrity = true;        // bit-exact against the manifest when ok
-  bool sharing = true;          // views still share their base's storage
-  bool placement = true;        // every tensor on the target when ok
+  bool integrity = true;  // bit-exact against the manifest when ok
+  bool sharing = true;    // views still share their base's storage
+  bool placement = true;  // every tensor on the target when ok
   std::map<recorder::Direction, ByteBound> transfers;
   std::map<std::string, ByteBound> peak;  // "cuda:0" -> bound
   std::optional<std::string> xfail;       // reason

@@ -1,6 +1,7 @@
 #include "harness/verdict/verdict.h"
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 namespace harness::verdict {

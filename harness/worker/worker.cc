@@ -34,8 +34,8 @@ WorkerResult RunInWorker(const std::function<std::string()>& body, double timeou
   } else if (!child.exited) {
     result.status = Status(ErrorClass::kCrashed, "crashed(SIG" + SignalName(child.signal) + ")");
   } else if (child.result.size() < sizeof(uint64_t)) {
-    result.status = Status(ErrorClass::kLost, "worker exited with status " + std::to_string(child.exit_code) +
-                                                  " without a result");
+    result.status =
+        Status(ErrorClass::kLost, "worker exited with status " + std::to_string(child.exit_code) + " without a result");
   } else {
     uint64_t size = 0;
     std::memcpy(&size, child.result.data(), sizeof(size));

@@ -3,14 +3,13 @@
 // must load LibTorch again. Not a test; numbers go to the README.
 //
 //   tools/bazelw cpu run //harness/worker:worker_benchmark
+#include <ATen/ops/ones.h>
+#include <benchmark/benchmark.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <string>
-
-#include <ATen/ops/ones.h>
-#include <benchmark/benchmark.h>
 
 #include "harness/worker/worker.h"
 

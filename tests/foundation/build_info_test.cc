@@ -1,14 +1,13 @@
 // The generated build constants describe the LibTorch actually linked.
+#include <c10/core/CPUAllocator.h>
 #include <dlfcn.h>
+#include <gtest/gtest.h>
 #include <limits.h>
 #include <stdlib.h>
-
-#include <string>
-
-#include <c10/core/CPUAllocator.h>
-#include <gtest/gtest.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
+
+#include <string>
 
 #include "cuda_toolkit/cuda_toolkit_info.h"
 #include "harness/compat/torch_compat.h"
@@ -39,8 +38,7 @@ TEST(BuildInfo, LinkedLibraryComesFromTheConfiguredLibdir) {
     // Run on another machine (a GPU runner) against its own LibTorch.
     EXPECT_NE(c10.find("libc10.so"), std::string::npos) << c10;
   }
-  std::string mm = std::to_string(harness::compat::kTorchMajor) + "." +
-                   std::to_string(harness::compat::kTorchMinor);
+  std::string mm = std::to_string(harness::compat::kTorchMajor) + "." + std::to_string(harness::compat::kTorchMinor);
   if (c10.find(".so.") != std::string::npos) {  // Debian's versioned sonames.
     EXPECT_NE(c10.find(".so." + mm), std::string::npos) << c10;
   }

@@ -1,8 +1,8 @@
 // A torch::jit::Module built in C++ survives save + load bit-exactly.
-#include <sstream>
-
 #include <gtest/gtest.h>
 #include <torch/script.h>
+
+#include <sstream>
 
 namespace {
 
@@ -25,8 +25,7 @@ TEST(JitModuleRoundtrip, ParametersBuffersAndMethodSurvive) {
   at::Tensor loaded_weight = loaded.attr("weight").toTensor();
   at::Tensor loaded_count = loaded.attr("count").toTensor();
   EXPECT_TRUE(at::equal(loaded_weight, weight));
-  EXPECT_EQ(0, std::memcmp(loaded_weight.data_ptr(), weight.data_ptr(),
-                           weight.nbytes()));
+  EXPECT_EQ(0, std::memcmp(loaded_weight.data_ptr(), weight.data_ptr(), weight.nbytes()));
   EXPECT_TRUE(at::equal(loaded_count, count));
   // "weight" is still a parameter and "count" still a buffer.
   int parameters = 0;

@@ -38,10 +38,8 @@ std::string ProbeRuntime() {
   cudaError_t count_error = cudaGetDeviceCount(&count);
   int version = -1;
   cudaError_t version_error = cudaDriverGetVersion(&version);
-  return Field("count_error", std::to_string(count_error)) +
-         Field("error_name", cudaGetErrorName(count_error)) +
-         Field("version_error", std::to_string(version_error)) +
-         Field("driver_version", std::to_string(version));
+  return Field("count_error", std::to_string(count_error)) + Field("error_name", cudaGetErrorName(count_error)) +
+         Field("version_error", std::to_string(version_error)) + Field("driver_version", std::to_string(version));
 }
 
 struct Expected {
@@ -56,10 +54,8 @@ constexpr Expected kCases[] = {
     {CudaState::kNoDriver, cudaErrorInsufficientDriver, 0},
 };
 
-void ExpectRuntimeSays(const ChildResult& r, cudaError_t count_error,
-                       int driver_version) {
-  ASSERT_TRUE(r.exited && r.exit_code == 0)
-      << "exit " << r.exit_code << " signal " << r.signal << ": " << r.raw;
+void ExpectRuntimeSays(const ChildResult& r, cudaError_t count_error, int driver_version) {
+  ASSERT_TRUE(r.exited && r.exit_code == 0) << "exit " << r.exit_code << " signal " << r.signal << ": " << r.raw;
   testing::Fields f = r.fields;
   EXPECT_EQ(f["count_error"], std::to_string(count_error)) << r.raw;
   EXPECT_EQ(f["version_error"], std::to_string(cudaSuccess)) << r.raw;
@@ -115,6 +111,5 @@ TEST(CudartNoDriver, InstallAfterTheRuntimeStartedHasNoEffect) {
 }  // namespace harness::env
 
 int main(int argc, char** argv) {
-  return harness::testing::ProbeOrTestMain(
-      argc, argv, harness::env::kProbeFlag, &harness::env::ProbeRuntime);
+  return harness::testing::ProbeOrTestMain(argc, argv, harness::env::kProbeFlag, &harness::env::ProbeRuntime);
 }

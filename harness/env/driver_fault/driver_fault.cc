@@ -19,9 +19,7 @@ constexpr char kDriverSoname[] = "libcuda.so.1";
 constexpr char kStandInMarker[] = "harness_driver_fault_mode";
 using ModeFn = const char* (*)();
 
-bool IsFile(const std::string& path) {
-  return !path.empty() && access(path.c_str(), R_OK) == 0;
-}
+bool IsFile(const std::string& path) { return !path.empty() && access(path.c_str(), R_OK) == 0; }
 
 std::string Absolute(const std::string& path) {
   char resolved[PATH_MAX];
@@ -36,38 +34,29 @@ std::string DlError() {
 
 // The stand-in's entry point behind `handle`, or nullptr for any other
 // library.
-ModeFn StandInModeFn(void* handle) {
-  return reinterpret_cast<ModeFn>(dlsym(handle, kStandInMarker));
-}
+ModeFn StandInModeFn(void* handle) { return reinterpret_cast<ModeFn>(dlsym(handle, kStandInMarker)); }
 
 }  // namespace
 
-Result<std::string> FindDriverFaultStandIn(const std::string& argv0,
-                                           const std::string& explicit_path) {
+Result<std::string> FindDriverFaultStandIn(const std::string& argv0, const std::string& explicit_path) {
   if (!explicit_path.empty()) {
     if (IsFile(explicit_path)) return Absolute(explicit_path);
-    return Status(ErrorClass::kEnvNotRealized,
-                  "driver stand-in not found at " + explicit_path);
+    return Status(ErrorClass::kEnvNotRealized, "driver stand-in not found at " + explicit_path);
   }
   // Keeps the runfiles symlink's name: the loader needs no more, and the
   // directory stays one that holds a file named libcuda.so.1.
-  return FindDataFile({.what = "driver stand-in",
-                       .env_var = kDriverFaultLibEnvVar,
-                       .runfiles_path = kDriverFaultRunfilesPath},
-                      argv0);
+  return FindDataFile(
+      {.what = "driver stand-in", .env_var = kDriverFaultLibEnvVar, .runfiles_path = kDriverFaultRunfilesPath}, argv0);
 }
 
-Status InstallDriverFault(const std::string& stand_in_path,
-                          std::string_view mode) {
+Status InstallDriverFault(const std::string& stand_in_path, std::string_view mode) {
   const std::optional<CudaState> state = CudaStateFromName(mode);
   if (!state || InfoOf(*state).real != RealMechanism::kDriverStandIn) {
     return Status(ErrorClass::kInvalidArgument, "unknown driver fault '" + std::string(mode) + "' (" +
                                                     CudaStateList(/*driver_faults_only=*/true) + ")");
   }
   if (stand_in_path.empty() || stand_in_path[0] != '/') {
-    return Status(
-        ErrorClass::kInvalidArgument,
-        "driver stand-in path must be absolute: '" + stand_in_path + "'");
+    return Status(ErrorClass::kInvalidArgument, "driver stand-in path must be absolute: '" + stand_in_path + "'");
   }
   // Whatever answers to libcuda.so.1 now is what the runtime will get.
   if (void* loaded = dlopen(kDriverSoname, RTLD_NOW | RTLD_NOLOAD)) {
@@ -81,21 +70,18 @@ Status InstallDriverFault(const std::string& stand_in_path,
     }
     const char* fixed = mode_fn();
     if (fixed != nullptr && mode != fixed) {
-      return Status(ErrorClass::kEnvNotRealized,
-                    "the driver stand-in is already in use with fault '" +
-                        std::string(fixed) + "'; cannot switch to '" +
-                        std::string(mode) + "'");
+      return Status(ErrorClass::kEnvNotRealized, "the driver stand-in is already in use with fault '" +
+                                                     std::string(fixed) + "'; cannot switch to '" + std::string(mode) +
+                                                     "'");
     }
     // A stand-in is in place already (an earlier call, or LD_LIBRARY_PATH);
     // it reads the fault on first use.
     setenv(kDriverFaultEnvVar, std::string(mode).c_str(), 1);
     return OkStatus();
   }
-  void* handle =
-      dlopen(stand_in_path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+  void* handle = dlopen(stand_in_path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
   if (handle == nullptr) {
-    return Status(ErrorClass::kEnvNotRealized,
-                  "cannot load driver stand-in: " + DlError());
+    return Status(ErrorClass::kEnvNotRealized, "cannot load driver stand-in: " + DlError());
   }
   bool is_stand_in = StandInModeFn(handle) != nullptr;
   void* by_soname = dlopen(kDriverSoname, RTLD_NOW | RTLD_NOLOAD);
@@ -103,25 +89,20 @@ Status InstallDriverFault(const std::string& stand_in_path,
   if (by_soname != nullptr) dlclose(by_soname);
   dlclose(handle);  // RTLD_NODELETE keeps the stand-in loaded.
   if (!is_stand_in) {
-    return Status(ErrorClass::kEnvNotRealized,
-                  stand_in_path + " is not the harness driver stand-in");
+    return Status(ErrorClass::kEnvNotRealized, stand_in_path + " is not the harness driver stand-in");
   }
   if (!answers_soname) {
-    return Status(
-        ErrorClass::kEnvNotRealized,
-        stand_in_path + " does not answer to the soname " + kDriverSoname);
+    return Status(ErrorClass::kEnvNotRealized, stand_in_path + " does not answer to the soname " + kDriverSoname);
   }
   setenv(kDriverFaultEnvVar, std::string(mode).c_str(), 1);
   return OkStatus();
 }
 
-std::vector<std::pair<std::string, std::string>> DriverFaultEnvironment(
-    const std::string& stand_in_path, CudaState fault,
-    std::string_view inherited_ld_library_path) {
+std::vector<std::pair<std::string, std::string>> DriverFaultEnvironment(const std::string& stand_in_path,
+                                                                        CudaState fault,
+                                                                        std::string_view inherited_ld_library_path) {
   size_t slash = stand_in_path.rfind('/');
-  std::string dir = slash == std::string::npos ? "."
-                    : slash == 0               ? "/"
-                                               : stand_in_path.substr(0, slash);
+  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : stand_in_path.substr(0, slash);
   std::string ld_library_path = dir;
   if (!inherited_ld_library_path.empty()) {
     ld_library_path += ":" + std::string(inherited_ld_library_path);

@@ -70,8 +70,7 @@ inline constexpr char kDriverFaultEnvVar[] = "HARNESS_CUDA_FAULT";
 // FindDriverFaultStandIn (for binaries run outside Bazel's runfiles).
 inline constexpr char kDriverFaultLibEnvVar[] = "HARNESS_DRIVER_FAULT_LIB";
 // Runfiles path of //harness/env/driver_fault:libcuda.so.1.
-inline constexpr char kDriverFaultRunfilesPath[] =
-    "ckpt_harness/harness/env/driver_fault/libcuda.so.1";
+inline constexpr char kDriverFaultRunfilesPath[] = "ckpt_harness/harness/env/driver_fault/libcuda.so.1";
 
 // Absolute path of the stand-in. The first that names an existing file wins:
 // explicit_path, $HARNESS_DRIVER_FAULT_LIB, then the runfiles of the running
@@ -79,8 +78,7 @@ inline constexpr char kDriverFaultRunfilesPath[] =
 // and `bazel run` set them, else from argv0). A binary that calls this needs
 // //harness/env/driver_fault (whose data is the stand-in) in its deps.
 // kEnvNotRealized when no stand-in is found.
-Result<std::string> FindDriverFaultStandIn(
-    const std::string& argv0, const std::string& explicit_path = "");
+Result<std::string> FindDriverFaultStandIn(const std::string& argv0, const std::string& explicit_path = "");
 
 // Sets HARNESS_CUDA_FAULT=mode and loads the stand-in into this process by
 // absolute path, so the CUDA runtime will use it. Call it before the first
@@ -94,16 +92,15 @@ Result<std::string> FindDriverFaultStandIn(
 //                     already loaded and the runtime has already asked it
 //                     for a different fault.
 // Installing the same mode again is OK.
-harness::Status InstallDriverFault(const std::string& stand_in_path,
-                                   std::string_view mode);
+harness::Status InstallDriverFault(const std::string& stand_in_path, std::string_view mode);
 
 // Environment variables (name, value) that make a process started with exec
 // use the stand-in: LD_LIBRARY_PATH with the stand-in's directory in front of
 // inherited_ld_library_path, and HARNESS_CUDA_FAULT. The caller adds them to
 // the child's environment.
-std::vector<std::pair<std::string, std::string>> DriverFaultEnvironment(
-    const std::string& stand_in_path, CudaState fault,
-    std::string_view inherited_ld_library_path);
+std::vector<std::pair<std::string, std::string>> DriverFaultEnvironment(const std::string& stand_in_path,
+                                                                        CudaState fault,
+                                                                        std::string_view inherited_ld_library_path);
 
 }  // namespace harness::env
 

@@ -31,13 +31,10 @@ std::string StandIn() {
   return path.ok() ? path.value() : "";
 }
 
-std::string OtherDriver() {
-  return testing::TestRunfile("harness/testing/libcuda.so.1");
-}
+std::string OtherDriver() { return testing::TestRunfile("harness/testing/libcuda.so.1"); }
 
 std::string StatusFields(const Status& s) {
-  return Field("class", std::string(ErrorClassName(s.error_class()))) +
-         Field("message", s.message());
+  return Field("class", std::string(ErrorClassName(s.error_class()))) + Field("message", s.message());
 }
 
 TEST(DriverFaultNames, TheStandInPlaysTheTablesDriverFaults) {
@@ -56,8 +53,7 @@ TEST(FindDriverFaultStandIn, ExplicitPathWinsAndMustExist) {
   std::string real = StandIn();
   Result<std::string> found = FindDriverFaultStandIn("", real);
   ASSERT_TRUE(found.ok());
-  Result<std::string> missing =
-      FindDriverFaultStandIn("", "/nonexistent/libcuda.so.1");
+  Result<std::string> missing = FindDriverFaultStandIn("", "/nonexistent/libcuda.so.1");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().error_class(), ErrorClass::kEnvNotRealized);
 }
@@ -73,17 +69,13 @@ TEST(FindDriverFaultStandIn, EnvironmentVariableIsUsed) {
 }
 
 TEST(DriverFaultEnvironment, PutsTheStandInDirectoryFirst) {
-  auto env = DriverFaultEnvironment("/a/b/libcuda.so.1",
-                                    CudaState::kOldDriver, "/x:/y");
+  auto env = DriverFaultEnvironment("/a/b/libcuda.so.1", CudaState::kOldDriver, "/x:/y");
   ASSERT_EQ(env.size(), 2u);
   EXPECT_EQ(env[0].first, "LD_LIBRARY_PATH");
   EXPECT_EQ(env[0].second, "/a/b:/x:/y");
   EXPECT_EQ(env[1].first, "HARNESS_CUDA_FAULT");
   EXPECT_EQ(env[1].second, "old-driver");
-  EXPECT_EQ(
-      DriverFaultEnvironment("/a/libcuda.so.1", CudaState::kNoDevice, "")[0]
-          .second,
-      "/a");
+  EXPECT_EQ(DriverFaultEnvironment("/a/libcuda.so.1", CudaState::kNoDevice, "")[0].second, "/a");
 }
 
 TEST(InstallDriverFault, RejectsUnknownModeAndRelativePath) {
@@ -94,10 +86,7 @@ TEST(InstallDriverFault, RejectsUnknownModeAndRelativePath) {
 }
 
 TEST(InstallDriverFault, MissingFileIsEnvNotRealized) {
-  ChildResult r = RunInFork([] {
-    return StatusFields(
-        InstallDriverFault("/nonexistent/libcuda.so.1", "no-device"));
-  });
+  ChildResult r = RunInFork([] { return StatusFields(InstallDriverFault("/nonexistent/libcuda.so.1", "no-device")); });
   EXPECT_EQ(r.fields["class"], "env-not-realized") << r.raw;
   EXPECT_THAT(r.fields["message"], HasSubstr("cannot load"));
 }
@@ -145,16 +134,12 @@ TEST(InstallDriverFault, LoadsTheStandInUnderItsSoname) {
 TEST(InstallDriverFault, FaultIsFixedOnFirstUse) {
   std::string stand_in = StandIn();
   ChildResult r = RunInFork([&] {
-    std::string out = Field(
-        "first", std::string(ErrorClassName(
-                     InstallDriverFault(stand_in, "no-device").error_class())));
-    out +=
-        Field("switch_before_use",
-              std::string(ErrorClassName(
-                  InstallDriverFault(stand_in, "old-driver").error_class())));
+    std::string out =
+        Field("first", std::string(ErrorClassName(InstallDriverFault(stand_in, "no-device").error_class())));
+    out += Field("switch_before_use",
+                 std::string(ErrorClassName(InstallDriverFault(stand_in, "old-driver").error_class())));
     void* h = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
-    auto get_version =
-        reinterpret_cast<CUresult (*)(int*)>(dlsym(h, "cuDriverGetVersion"));
+    auto get_version = reinterpret_cast<CUresult (*)(int*)>(dlsym(h, "cuDriverGetVersion"));
     int version = -1;
     get_version(&version);
     out += Field("version", std::to_string(version));
@@ -188,19 +173,16 @@ TEST_P(StandInExports, ResolvesEntryPointsThroughCuGetProcAddress) {
     setenv(kDriverFaultEnvVar, c.mode, 1);
     void* h = dlopen(stand_in.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (h == nullptr) return Field("setup", dlerror());
-    using GetProc = CUresult (*)(const char*, void**, int, cuuint64_t,
-                                 CUdriverProcAddressQueryResult*);
+    using GetProc = CUresult (*)(const char*, void**, int, cuuint64_t, CUdriverProcAddressQueryResult*);
     using GetProcV1 = CUresult (*)(const char*, void**, int, cuuint64_t);
     auto get_proc = reinterpret_cast<GetProc>(dlsym(h, "cuGetProcAddress_v2"));
-    auto get_proc_v1 =
-        reinterpret_cast<GetProcV1>(dlsym(h, "cuGetProcAddress"));
+    auto get_proc_v1 = reinterpret_cast<GetProcV1>(dlsym(h, "cuGetProcAddress"));
     std::string out = Field("has_v1", get_proc_v1 != nullptr ? "1" : "0");
     out += Field("has_v2", get_proc != nullptr ? "1" : "0");
     if (get_proc == nullptr || get_proc_v1 == nullptr) return out;
 
     void* fn = nullptr;
-    CUdriverProcAddressQueryResult status =
-        CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND;
+    CUdriverProcAddressQueryResult status = CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND;
     get_proc("cuDriverGetVersion", &fn, CUDA_VERSION, 0, &status);
     int version = -1;
     reinterpret_cast<CUresult (*)(int*)>(fn)(&version);
@@ -208,29 +190,20 @@ TEST_P(StandInExports, ResolvesEntryPointsThroughCuGetProcAddress) {
     out += Field("status", std::to_string(status));
 
     get_proc_v1("cuInit", &fn, 11000, 0);
-    out +=
-        Field("init",
-              std::to_string(reinterpret_cast<CUresult (*)(unsigned)>(fn)(0)));
+    out += Field("init", std::to_string(reinterpret_cast<CUresult (*)(unsigned)>(fn)(0)));
     // A name with no definition here gets the generic fault function.
     get_proc("cuCtxCreate", &fn, CUDA_VERSION, 0, &status);
-    out += Field(
-        "other",
-        std::to_string(reinterpret_cast<CUresult (*)(void*, unsigned, int)>(fn)(
-            nullptr, 0, 0)));
+    out += Field("other", std::to_string(reinterpret_cast<CUresult (*)(void*, unsigned, int)>(fn)(nullptr, 0, 0)));
     get_proc("cuGetProcAddress", &fn, CUDA_VERSION, 0, &status);
-    out +=
-        Field("self_v2", fn == reinterpret_cast<void*>(get_proc) ? "1" : "0");
+    out += Field("self_v2", fn == reinterpret_cast<void*>(get_proc) ? "1" : "0");
     get_proc("cuGetProcAddress", &fn, 11030, 0, &status);
-    out += Field("self_v1",
-                 fn == reinterpret_cast<void*>(get_proc_v1) ? "1" : "0");
+    out += Field("self_v1", fn == reinterpret_cast<void*>(get_proc_v1) ? "1" : "0");
 
     const char* text = nullptr;
-    auto error_string = reinterpret_cast<CUresult (*)(CUresult, const char**)>(
-        dlsym(h, "cuGetErrorString"));
+    auto error_string = reinterpret_cast<CUresult (*)(CUresult, const char**)>(dlsym(h, "cuGetErrorString"));
     error_string(static_cast<CUresult>(c.init_result), &text);
     out += Field("text", text != nullptr ? text : "");
-    auto mode = reinterpret_cast<const char* (*)()>(
-        dlsym(h, "harness_driver_fault_mode"));
+    auto mode = reinterpret_cast<const char* (*)()>(dlsym(h, "harness_driver_fault_mode"));
     out += Field("mode", mode != nullptr && mode() != nullptr ? mode() : "");
     return out;
   });
@@ -246,18 +219,17 @@ TEST_P(StandInExports, ResolvesEntryPointsThroughCuGetProcAddress) {
   EXPECT_EQ(r.fields["mode"], c.mode);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Modes, StandInExports,
-    ::testing::Values(ProcAddressCase{"no-device", CUDA_VERSION, 100},
-                      ProcAddressCase{"old-driver", 9000, 35},
-                      ProcAddressCase{"no-driver", 0, 35}),
-    [](const ::testing::TestParamInfo<ProcAddressCase>& info) {
-      std::string name = info.param.mode;
-      for (char& ch : name) {
-        if (ch == '-') ch = '_';
-      }
-      return name;
-    });
+INSTANTIATE_TEST_SUITE_P(Modes, StandInExports,
+                         ::testing::Values(ProcAddressCase{"no-device", CUDA_VERSION, 100},
+                                           ProcAddressCase{"old-driver", 9000, 35},
+                                           ProcAddressCase{"no-driver", 0, 35}),
+                         [](const ::testing::TestParamInfo<ProcAddressCase>& info) {
+                           std::string name = info.param.mode;
+                           for (char& ch : name) {
+                             if (ch == '-') ch = '_';
+                           }
+                           return name;
+                         });
 
 }  // namespace
 }  // namespace harness::env

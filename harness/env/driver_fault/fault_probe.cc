@@ -14,8 +14,7 @@ std::string FaultTestName(CudaState fault) {
   return name;
 }
 
-ChildResult ProbeInstalled(const std::string& stand_in, CudaState fault,
-                           const std::function<std::string()>& probe) {
+ChildResult ProbeInstalled(const std::string& stand_in, CudaState fault, const std::function<std::string()>& probe) {
   return RunInFork([&] {
     Status s = InstallDriverFault(stand_in, CudaStateName(fault));
     if (!s.ok()) return Field("install", s.ToString());
@@ -23,16 +22,12 @@ ChildResult ProbeInstalled(const std::string& stand_in, CudaState fault,
   });
 }
 
-ChildResult ProbeFreshProcess(const std::string& stand_in, CudaState fault,
-                              const char* flag) {
+ChildResult ProbeFreshProcess(const std::string& stand_in, CudaState fault, const char* flag) {
   const char* inherited = std::getenv("LD_LIBRARY_PATH");
-  return RunSelf({flag}, DriverFaultEnvironment(
-                             stand_in, fault,
-                             inherited != nullptr ? inherited : ""));
+  return RunSelf({flag}, DriverFaultEnvironment(stand_in, fault, inherited != nullptr ? inherited : ""));
 }
 
-int ProbeOrTestMain(int argc, char** argv, const char* flag,
-                    std::string (*probe)()) {
+int ProbeOrTestMain(int argc, char** argv, const char* flag, std::string (*probe)()) {
   if (argc == 2 && std::strcmp(argv[1], flag) == 0) {
     std::string out = probe();
     std::fwrite(out.data(), 1, out.size(), stdout);

@@ -33,13 +33,11 @@ using env::InstallDriverFault;
 std::string FaultTestName(CudaState fault);
 
 // `probe` in a forked child, after InstallDriverFault(stand_in, fault).
-ChildResult ProbeInstalled(const std::string& stand_in, CudaState fault,
-                           const std::function<std::string()>& probe);
+ChildResult ProbeInstalled(const std::string& stand_in, CudaState fault, const std::function<std::string()>& probe);
 
 // This binary started afresh as `binary flag`, with the stand-in on
 // LD_LIBRARY_PATH (in front of the inherited one).
-ChildResult ProbeFreshProcess(const std::string& stand_in, CudaState fault,
-                              const char* flag);
+ChildResult ProbeFreshProcess(const std::string& stand_in, CudaState fault, const char* flag);
 
 // The fixture: skips on hosts with an NVIDIA driver (the stand-in cannot go
 // in front of a driver some library already loaded) and finds the stand-in.
@@ -54,8 +52,7 @@ class StandInTest : public ::testing::TestWithParam<Param> {
     ASSERT_TRUE(path.ok()) << path.status().ToString();
     stand_in_ = path.value();
   }
-  ChildResult ProbeInstalled(CudaState fault,
-                             const std::function<std::string()>& probe) const {
+  ChildResult ProbeInstalled(CudaState fault, const std::function<std::string()>& probe) const {
     return testing::ProbeInstalled(stand_in_, fault, probe);
   }
   ChildResult ProbeFreshProcess(CudaState fault, const char* flag) const {
@@ -67,8 +64,7 @@ class StandInTest : public ::testing::TestWithParam<Param> {
 // main() of a test binary that is also its own probe: with argv
 // {binary, flag} it prints what `probe` returns and exits 0; otherwise it
 // runs the tests.
-int ProbeOrTestMain(int argc, char** argv, const char* flag,
-                    std::string (*probe)());
+int ProbeOrTestMain(int argc, char** argv, const char* flag, std::string (*probe)());
 
 }  // namespace harness::testing
 

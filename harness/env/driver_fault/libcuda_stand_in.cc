@@ -99,12 +99,10 @@ struct ErrorText {
 constexpr ErrorText kErrorTexts[] = {
     {CUDA_SUCCESS, "CUDA_SUCCESS", "no error"},
     {CUDA_ERROR_INVALID_VALUE, "CUDA_ERROR_INVALID_VALUE", "invalid argument"},
-    {CUDA_ERROR_NOT_INITIALIZED, "CUDA_ERROR_NOT_INITIALIZED",
-     "initialization error"},
+    {CUDA_ERROR_NOT_INITIALIZED, "CUDA_ERROR_NOT_INITIALIZED", "initialization error"},
     {kInsufficientDriver, "CUDA_ERROR_INSUFFICIENT_DRIVER",
      "CUDA driver version is insufficient for CUDA runtime version"},
-    {CUDA_ERROR_NO_DEVICE, "CUDA_ERROR_NO_DEVICE",
-     "no CUDA-capable device is detected"},
+    {CUDA_ERROR_NO_DEVICE, "CUDA_ERROR_NO_DEVICE", "no CUDA-capable device is detected"},
     {CUDA_ERROR_UNKNOWN, "CUDA_ERROR_UNKNOWN", "unknown error"},
 };
 
@@ -152,11 +150,9 @@ CUresult cuGetExportTable(const void** table, const CUuuid* table_id) {
   return FaultCode();
 }
 
-CUresult cuGetProcAddress_v2(const char* symbol, void** pfn, int cuda_version,
-                             cuuint64_t flags,
+CUresult cuGetProcAddress_v2(const char* symbol, void** pfn, int cuda_version, cuuint64_t flags,
                              CUdriverProcAddressQueryResult* symbol_status);
-CUresult cuGetProcAddress(const char* symbol, void** pfn, int cuda_version,
-                          cuuint64_t flags);
+CUresult cuGetProcAddress(const char* symbol, void** pfn, int cuda_version, cuuint64_t flags);
 
 }  // extern "C"
 
@@ -191,8 +187,7 @@ void* Resolve(const char* symbol, int cuda_version) {
 
 extern "C" {
 
-CUresult cuGetProcAddress_v2(const char* symbol, void** pfn, int cuda_version,
-                             cuuint64_t flags,
+CUresult cuGetProcAddress_v2(const char* symbol, void** pfn, int cuda_version, cuuint64_t flags,
                              CUdriverProcAddressQueryResult* symbol_status) {
   CurrentFault();
   if (symbol == nullptr || pfn == nullptr) return CUDA_ERROR_INVALID_VALUE;
@@ -201,15 +196,12 @@ CUresult cuGetProcAddress_v2(const char* symbol, void** pfn, int cuda_version,
   return CUDA_SUCCESS;
 }
 
-CUresult cuGetProcAddress(const char* symbol, void** pfn, int cuda_version,
-                          cuuint64_t flags) {
+CUresult cuGetProcAddress(const char* symbol, void** pfn, int cuda_version, cuuint64_t flags) {
   return cuGetProcAddress_v2(symbol, pfn, cuda_version, flags, nullptr);
 }
 
 // The fault this library has fixed, or nullptr while it has not been used.
 // Its presence marks a libcuda.so.1 as this stand-in.
-const char* harness_driver_fault_mode() {
-  return g_mode_fixed.load() ? CurrentFault().name.data() : nullptr;
-}
+const char* harness_driver_fault_mode() { return g_mode_fixed.load() ? CurrentFault().name.data() : nullptr; }
 
 }  // extern "C"

@@ -50,8 +50,7 @@ using ::testing::HasSubstr;
 constexpr char kProbeFlag[] = "--torch-probe";
 
 constexpr char kNoDeviceMessage[] = "No CUDA GPUs are available";
-constexpr char kOldDriverMessage[] =
-    "The NVIDIA driver on your system is too old (found version 9000)";
+constexpr char kOldDriverMessage[] = "The NVIDIA driver on your system is too old (found version 9000)";
 constexpr char kNoDriverMessage[] = "Found no NVIDIA driver on your system";
 
 class RecordingWarningHandler : public c10::WarningHandler {
@@ -97,10 +96,8 @@ constexpr Expected kCases[] = {
     {CudaState::kNoDriver, kNoDriverMessage, false},
 };
 
-void ExpectTorchSays(const ChildResult& r, const std::string& message,
-                     bool warns) {
-  ASSERT_TRUE(r.exited && r.exit_code == 0)
-      << "exit " << r.exit_code << " signal " << r.signal << ": " << r.raw;
+void ExpectTorchSays(const ChildResult& r, const std::string& message, bool warns) {
+  ASSERT_TRUE(r.exited && r.exit_code == 0) << "exit " << r.exit_code << " signal " << r.signal << ": " << r.raw;
   testing::Fields f = r.fields;
   EXPECT_EQ(f["available"], "0") << r.raw;
   EXPECT_EQ(f["device_count"], "0") << r.raw;
@@ -144,6 +141,5 @@ TEST(TorchNoDriver, NoLibcudaAtAllSaysFoundNoDriver) {
 }  // namespace harness::env
 
 int main(int argc, char** argv) {
-  return harness::testing::ProbeOrTestMain(
-      argc, argv, harness::env::kProbeFlag, &harness::env::ProbeTorch);
+  return harness::testing::ProbeOrTestMain(argc, argv, harness::env::kProbeFlag, &harness::env::ProbeTorch);
 }

@@ -20,14 +20,14 @@
 #include <c10/util/Exception.h>
 #include <torch/library.h>
 
-#include "harness/base/bytes.h"
-#include "harness/compat/torch_compat.h"
-
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <string>
+
+#include "harness/base/bytes.h"
+#include "harness/compat/torch_compat.h"
 
 namespace harness::env {
 namespace {
@@ -58,8 +58,8 @@ int DeviceCount() {
               "CUDA error: invalid device ordinal\n"
               "CUDA kernel errors might be asynchronously reported at some "
               "other API call, so the stacktrace below might be incorrect.\n"
-              "(virtual device cuda:", index, " requested, ", DeviceCount(),
-              " virtual device(s) exist)");
+              "(virtual device cuda:",
+              index, " requested, ", DeviceCount(), " virtual device(s) exist)");
 }
 
 void CheckCudaAvailable() {
@@ -96,15 +96,9 @@ struct VirtualGuardImpl final : public c10::impl::DeviceGuardImplInterface {
       current_device = d.index();
     }
   }
-  c10::Stream getStream(c10::Device d) const noexcept override {
-    return c10::Stream(c10::Stream::DEFAULT, d);
-  }
-  c10::Stream exchangeStream(c10::Stream s) const noexcept override {
-    return s;
-  }
-  c10::DeviceIndex deviceCount() const noexcept override {
-    return static_cast<c10::DeviceIndex>(DeviceCount());
-  }
+  c10::Stream getStream(c10::Device d) const noexcept override { return c10::Stream(c10::Stream::DEFAULT, d); }
+  c10::Stream exchangeStream(c10::Stream s) const noexcept override { return s; }
+  c10::DeviceIndex deviceCount() const noexcept override { return static_cast<c10::DeviceIndex>(DeviceCount()); }
 };
 
 C10_REGISTER_GUARD_IMPL(CUDA, VirtualGuardImpl);
@@ -142,8 +136,7 @@ class VirtualAllocator final : public c10::Allocator {
         capacity = s.config.capacity_bytes[device];
       }
       in_use = m.current_bytes;
-      out_of_memory =
-          capacity > 0 && m.current_bytes + static_cast<int64_t>(n) > capacity;
+      out_of_memory = capacity > 0 && m.current_bytes + static_cast<int64_t>(n) > capacity;
       if (!out_of_memory) {
         m.current_bytes += n;
         m.allocated_bytes += n;
@@ -152,15 +145,12 @@ class VirtualAllocator final : public c10::Allocator {
       }
     }
     // The wording of a real CUDA build's caching allocator.
-    TORCH_CHECK_WITH(OutOfMemoryError, !out_of_memory,
-                     "CUDA out of memory. Tried to allocate ", HumanBytes(n),
-                     " (GPU ", device, "; ", HumanBytes(capacity),
-                     " total capacity; ", HumanBytes(in_use),
+    TORCH_CHECK_WITH(OutOfMemoryError, !out_of_memory, "CUDA out of memory. Tried to allocate ", HumanBytes(n),
+                     " (GPU ", device, "; ", HumanBytes(capacity), " total capacity; ", HumanBytes(in_use),
                      " already allocated; virtual device)");
     void* data = n == 0 ? nullptr : std::aligned_alloc(64, (n + 63) / 64 * 64);
     auto* ctx = new AllocationContext{device, static_cast<int64_t>(n), data};
-    return c10::DataPtr(data, ctx, &FreeVirtual,
-                        c10::Device(c10::DeviceType::CUDA, device));
+    return c10::DataPtr(data, ctx, &FreeVirtual, c10::Device(c10::DeviceType::CUDA, device));
   }
   c10::DeleterFnPtr raw_deleter() const override { return nullptr; }
   HARNESS_ALLOCATOR_COPY_DATA
@@ -186,60 +176,43 @@ struct ScopedDevice {
   int saved;
 };
 
-at::Tensor EmptyVirtual(c10::SymIntArrayRef size,
-                        c10::optional<at::ScalarType> dtype,
-                        c10::optional<at::Layout> layout,
-                        c10::optional<at::Device> device,
-                        c10::optional<bool> pin_memory,
+at::Tensor EmptyVirtual(c10::SymIntArrayRef size, c10::optional<at::ScalarType> dtype, c10::optional<at::Layout> layout,
+                        c10::optional<at::Device> device, c10::optional<bool> pin_memory,
                         c10::optional<at::MemoryFormat> memory_format) {
   ScopedDevice scope(DeviceIndexOf(device));
   c10::DispatchKeySet keys(c10::DispatchKey::CUDA);
-  return at::detail::empty_generic(c10::asIntArrayRefSlow(size), &Allocator(),
-                                   keys, c10::dtype_or_default(dtype),
+  return at::detail::empty_generic(c10::asIntArrayRefSlow(size), &Allocator(), keys, c10::dtype_or_default(dtype),
                                    memory_format);
 }
 
-at::Tensor EmptyStridedVirtual(c10::SymIntArrayRef size,
-                               c10::SymIntArrayRef stride,
-                               c10::optional<at::ScalarType> dtype,
-                               c10::optional<at::Layout> layout,
-                               c10::optional<at::Device> device,
-                               c10::optional<bool> pin_memory) {
+at::Tensor EmptyStridedVirtual(c10::SymIntArrayRef size, c10::SymIntArrayRef stride,
+                               c10::optional<at::ScalarType> dtype, c10::optional<at::Layout> layout,
+                               c10::optional<at::Device> device, c10::optional<bool> pin_memory) {
   ScopedDevice scope(DeviceIndexOf(device));
   c10::DispatchKeySet keys(c10::DispatchKey::CUDA);
-  return at::detail::empty_strided_generic(
-      c10::asIntArrayRefSlow(size), c10::asIntArrayRefSlow(stride),
-      &Allocator(), keys, c10::dtype_or_default(dtype));
+  return at::detail::empty_strided_generic(c10::asIntArrayRefSlow(size), c10::asIntArrayRefSlow(stride), &Allocator(),
+                                           keys, c10::dtype_or_default(dtype));
 }
 
-at::Tensor& SetStorageVirtual(at::Tensor& self, at::Storage source,
-                              c10::SymInt storage_offset,
-                              c10::SymIntArrayRef size,
-                              c10::SymIntArrayRef stride) {
-  return at::native::set_storage_cpu_(self, std::move(source),
-                                      storage_offset.expect_int(),
-                                      c10::asIntArrayRefSlow(size),
-                                      c10::asIntArrayRefSlow(stride));
+at::Tensor& SetStorageVirtual(at::Tensor& self, at::Storage source, c10::SymInt storage_offset,
+                              c10::SymIntArrayRef size, c10::SymIntArrayRef stride) {
+  return at::native::set_storage_cpu_(self, std::move(source), storage_offset.expect_int(),
+                                      c10::asIntArrayRefSlow(size), c10::asIntArrayRefSlow(stride));
 }
 
-at::Tensor AsStridedVirtual(const at::Tensor& self, c10::SymIntArrayRef size,
-                            c10::SymIntArrayRef stride,
+at::Tensor AsStridedVirtual(const at::Tensor& self, c10::SymIntArrayRef size, c10::SymIntArrayRef stride,
                             c10::optional<c10::SymInt> storage_offset) {
   c10::optional<int64_t> offset;
   if (storage_offset.has_value()) offset = storage_offset->expect_int();
-  return at::native::as_strided_tensorimpl(self, c10::asIntArrayRefSlow(size),
-                                           c10::asIntArrayRefSlow(stride),
-                                           offset);
+  return at::native::as_strided_tensorimpl(self, c10::asIntArrayRefSlow(size), c10::asIntArrayRefSlow(stride), offset);
 }
 
 at::Tensor ViewVirtual(const at::Tensor& self, c10::SymIntArrayRef size) {
   return at::native::view(self, c10::asIntArrayRefSlow(size));
 }
 
-at::Tensor ReshapeAliasVirtual(const at::Tensor& self, c10::SymIntArrayRef size,
-                               c10::SymIntArrayRef stride) {
-  return at::native::_reshape_alias(self, c10::asIntArrayRefSlow(size),
-                                    c10::asIntArrayRefSlow(stride));
+at::Tensor ReshapeAliasVirtual(const at::Tensor& self, c10::SymIntArrayRef size, c10::SymIntArrayRef stride) {
+  return at::native::_reshape_alias(self, c10::asIntArrayRefSlow(size), c10::asIntArrayRefSlow(stride));
 }
 
 TORCH_LIBRARY_IMPL(aten, CUDA, m) {
@@ -253,8 +226,7 @@ TORCH_LIBRARY_IMPL(aten, CUDA, m) {
 
 // Host view of a (virtual or CPU) tensor: same memory, CPU device.
 at::Tensor HostAlias(const at::TensorBase& t) {
-  return at::from_blob(t.data_ptr(), t.sizes(), t.strides(),
-                       at::TensorOptions().dtype(t.scalar_type()));
+  return at::from_blob(t.data_ptr(), t.sizes(), t.strides(), at::TensorOptions().dtype(t.scalar_type()));
 }
 
 void CopyVirtual(at::TensorIterator& iter, bool /*non_blocking*/) {
@@ -276,16 +248,15 @@ void CopyVirtual(at::TensorIterator& iter, bool /*non_blocking*/) {
   if (observer) observer(copy);
 }
 
-at::native::RegisterCUDADispatch<decltype(at::native::copy_stub)>
-    register_copy(at::native::copy_stub, &CopyVirtual);
+at::native::RegisterCUDADispatch<decltype(at::native::copy_stub)> register_copy(at::native::copy_stub, &CopyVirtual);
 
 }  // namespace
 
 bool VirtualCudaLinked() { return true; }
 
 void ConfigureVirtualCuda(const VirtualCudaConfig& config) {
-  TORCH_CHECK(config.device_count >= 0 && config.device_count <= kMaxDevices,
-              "virtual device count must be in [0, ", kMaxDevices, "]");
+  TORCH_CHECK(config.device_count >= 0 && config.device_count <= kMaxDevices, "virtual device count must be in [0, ",
+              kMaxDevices, "]");
   State& s = GetState();
   std::lock_guard<std::mutex> lock(s.mu);
   s.config = config;
@@ -333,15 +304,9 @@ struct CUDAHooks final : public CUDAHooksInterface {
   void initCUDA() const override {}
   bool hasCUDA() const override { return harness::env::DeviceCount() > 0; }
   int getNumGPUs() const override { return harness::env::DeviceCount(); }
-  int64_t current_device() const override {
-    return harness::env::current_device;
-  }
-  bool hasPrimaryContext(int64_t index) const override {
-    return index >= 0 && index < harness::env::DeviceCount();
-  }
-  Allocator* getCUDADeviceAllocator() const override {
-    return &harness::env::Allocator();
-  }
+  int64_t current_device() const override { return harness::env::current_device; }
+  bool hasPrimaryContext(int64_t index) const override { return index >= 0 && index < harness::env::DeviceCount(); }
+  Allocator* getCUDADeviceAllocator() const override { return &harness::env::Allocator(); }
   Device getDeviceFromPtr(void* /*data*/) const override {
     return Device(DeviceType::CUDA, harness::env::current_device);
   }

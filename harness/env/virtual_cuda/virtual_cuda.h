@@ -49,8 +49,8 @@ VirtualCudaConfig CurrentVirtualCudaConfig();
 struct VirtualDeviceMemory {
   int64_t allocated_bytes = 0;  // sum of all allocations
   int64_t allocation_count = 0;
-  int64_t current_bytes = 0;    // held now
-  int64_t peak_bytes = 0;       // highest current_bytes
+  int64_t current_bytes = 0;  // held now
+  int64_t peak_bytes = 0;     // highest current_bytes
 };
 VirtualDeviceMemory VirtualCudaMemory(int device);
 // Zeroes the totals and sets each peak to the current level.

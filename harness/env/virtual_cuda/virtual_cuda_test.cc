@@ -1,13 +1,13 @@
 // Virtual CUDA devices behave like real ones as far as loading is concerned.
 #include "harness/env/virtual_cuda/virtual_cuda.h"
 
-#include <sstream>
-
 #include <ATen/ops/arange.h>
 #include <ATen/ops/empty.h>
 #include <gtest/gtest.h>
 #include <torch/cuda.h>
 #include <torch/script.h>
+
+#include <sstream>
 
 namespace harness::env {
 namespace {
@@ -81,8 +81,7 @@ TEST_F(VirtualCudaTest, NoDevicesMeansNoCuda) {
 TEST_F(VirtualCudaTest, CapacityLimitRaisesOutOfMemory) {
   ConfigureVirtualCuda({.device_count = 1, .capacity_bytes = {1024}});
   at::Tensor fits = at::empty({200}, at::TensorOptions().dtype(at::kFloat).device("cuda:0"));
-  EXPECT_THROW(at::empty({200}, at::TensorOptions().dtype(at::kFloat).device("cuda:0")),
-               c10::OutOfMemoryError);
+  EXPECT_THROW(at::empty({200}, at::TensorOptions().dtype(at::kFloat).device("cuda:0")), c10::OutOfMemoryError);
   EXPECT_EQ(VirtualCudaMemory(0).current_bytes, 800);
 }
 

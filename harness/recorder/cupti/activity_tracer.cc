@@ -97,9 +97,8 @@ Status ActivityTracer::Start(const TraceOptions& options) {
       for (CUpti_ActivityKind k : enabled) cupti.activity_disable(k);
       std::lock_guard<std::mutex> lock(mu_);
       started_ = false;
-      return Status(ErrorClass::kEnvNotRealized,
-                    "CUPTI activity kind " + std::to_string(static_cast<int>(kind)) + ": " +
-                        cupti.ResultName(r) + " (" + cupti.path + ")");
+      return Status(ErrorClass::kEnvNotRealized, "CUPTI activity kind " + std::to_string(static_cast<int>(kind)) +
+                                                     ": " + cupti.ResultName(r) + " (" + cupti.path + ")");
     }
     enabled.push_back(kind);
   }

@@ -8,16 +8,15 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <cstdlib>
 #include <functional>
 #include <memory>
 
-#include "harness/testing/child_probe.h"
 #include "harness/recorder/cupti/cupti_library.h"
 #include "harness/recorder/cupti/test_support.h"
+#include "harness/testing/child_probe.h"
 
 namespace harness::recorder::cupti {
 namespace {

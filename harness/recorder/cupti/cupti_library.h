@@ -39,8 +39,7 @@ struct CuptiLibrary {
   void* handle;      // dlopen's
   CUptiResult (*activity_enable)(CUpti_ActivityKind);
   CUptiResult (*activity_disable)(CUpti_ActivityKind);
-  CUptiResult (*activity_register_callbacks)(CUpti_BuffersCallbackRequestFunc,
-                                             CUpti_BuffersCallbackCompleteFunc);
+  CUptiResult (*activity_register_callbacks)(CUpti_BuffersCallbackRequestFunc, CUpti_BuffersCallbackCompleteFunc);
   CUptiResult (*activity_flush_all)(uint32_t);
   CUptiResult (*activity_get_next_record)(uint8_t*, size_t, CUpti_Activity**);
   CUptiResult (*activity_get_num_dropped_records)(CUcontext, uint32_t, size_t*);

@@ -1,7 +1,6 @@
 #include "harness/recorder/cupti/driver_tally.h"
 
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 namespace harness::recorder::cupti {
@@ -19,9 +18,7 @@ void DriverTally::AddAllocation(int device, int64_t bytes) {
   m.peak_bytes = std::max(m.peak_bytes, m.current_bytes);
 }
 
-void DriverTally::AddRelease(int device, int64_t bytes) {
-  device_memory[device].current_bytes -= bytes;
-}
+void DriverTally::AddRelease(int device, int64_t bytes) { device_memory[device].current_bytes -= bytes; }
 
 void DriverTally::Merge(const DriverTally& other) {
   for (const auto& [pair, c] : other.copies) {
@@ -79,8 +76,7 @@ void AddActivityRecord(const CUpti_Activity& record, DriverTally* tally) {
     }
     case CUPTI_ACTIVITY_KIND_MEMCPY2: {
       const auto& r = reinterpret_cast<const CUpti_ActivityMemcpyPtoP4&>(record);
-      tally->AddCopy(static_cast<int>(r.srcDeviceId), static_cast<int>(r.dstDeviceId),
-                     static_cast<int64_t>(r.bytes));
+      tally->AddCopy(static_cast<int>(r.srcDeviceId), static_cast<int>(r.dstDeviceId), static_cast<int64_t>(r.bytes));
       break;
     }
     case CUPTI_ACTIVITY_KIND_MEMORY2: {

@@ -39,9 +39,9 @@ struct DeviceAllocations {
 };
 
 struct DriverTally {
-  std::map<std::pair<int, int>, CopyCount> copies;   // (src, dst) -> count
-  std::map<int, DeviceAllocations> device_memory;    // device -> allocations
-  int64_t dropped_records = 0;  // CUPTI ran out of buffer: counts are low
+  std::map<std::pair<int, int>, CopyCount> copies;  // (src, dst) -> count
+  std::map<int, DeviceAllocations> device_memory;   // device -> allocations
+  int64_t dropped_records = 0;                      // CUPTI ran out of buffer: counts are low
 
   void AddCopy(int src, int dst, int64_t bytes);
   void AddAllocation(int device, int64_t bytes);
@@ -62,14 +62,14 @@ void AddActivityRecord(const CUpti_Activity& record, DriverTally* tally);
 // One process's report from the injection library (see injection.cc).
 struct ProcessReport {
   int64_t pid = 0;
-  std::string program;           // /proc/self/exe of the process
-  bool injected = false;         // the driver called InitializeInjection
-  int cuda_check = -1;           // at its end: cuDeviceGetCount's result from
-                                 // the loaded driver; -1 none loaded, -2 it
-                                 // has no cuDeviceGetCount, -3 success with
-                                 // no device (see injection.cc)
-  bool cuda_usable = false;      // whether that answer leaves room for GPU use
-  std::string cupti = "ok";      // "ok" or why CUPTI could not trace
+  std::string program;       // /proc/self/exe of the process
+  bool injected = false;     // the driver called InitializeInjection
+  int cuda_check = -1;       // at its end: cuDeviceGetCount's result from
+                             // the loaded driver; -1 none loaded, -2 it
+                             // has no cuDeviceGetCount, -3 success with
+                             // no device (see injection.cc)
+  bool cuda_usable = false;  // whether that answer leaves room for GPU use
+  std::string cupti = "ok";  // "ok" or why CUPTI could not trace
   DriverTally tally;
 
   std::string ToJson() const;

@@ -1,6 +1,5 @@
 #include "harness/recorder/cupti/injected.h"
 
-
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -46,8 +45,9 @@ InjectedTrace ReadInjectedTrace(const std::string& output_dir) {
     if (name.compare(dot, std::string::npos, ".json") == 0) reported.insert(name.substr(0, dot));
   }
   if (started.empty() && reported.empty()) {
-    trace.why = "no process of the command reported (the injection library was not loaded: "
-                "LD_PRELOAD dropped, or a statically linked loader)";
+    trace.why =
+        "no process of the command reported (the injection library was not loaded: "
+        "LD_PRELOAD dropped, or a statically linked loader)";
     return trace;
   }
   std::vector<std::string> problems;
@@ -73,8 +73,8 @@ InjectedTrace ReadInjectedTrace(const std::string& output_dir) {
     if (p.cuda_usable) {
       any_gpu = true;
       if (!p.injected) {
-        problems.push_back("process " + pid + " (" + p.program + ") may have used CUDA (cuDeviceGetCount: " +
-                           std::to_string(p.cuda_check) +
+        problems.push_back("process " + pid + " (" + p.program +
+                           ") may have used CUDA (cuDeviceGetCount: " + std::to_string(p.cuda_check) +
                            ") but the driver never called the injection library "
                            "(CUDA_INJECTION64_PATH ignored or removed)");
       } else if (p.cupti != "ok") {

@@ -37,10 +37,10 @@ struct InjectedTrace {
   // `tally` is every copy and device allocation the command made. A command
   // whose processes never had a usable GPU is measured, with an empty tally.
   bool measured = false;
-  std::string why;                    // when not measured
-  std::string note;                   // when measured: e.g. "no GPU used"
+  std::string why;   // when not measured
+  std::string note;  // when measured: e.g. "no GPU used"
   std::vector<ProcessReport> processes;
-  DriverTally tally;                  // summed over traced processes
+  DriverTally tally;  // summed over traced processes
 };
 
 // Reads <dir>/*.started and <dir>/*.json (see injection.cc).

@@ -71,8 +71,14 @@ std::mutex state_mu;
 // handler on it must not take it again.
 thread_local int state_users = 0;
 struct StateLock {
-  StateLock() { ++state_users; state_mu.lock(); }
-  ~StateLock() { state_mu.unlock(); --state_users; }
+  StateLock() {
+    ++state_users;
+    state_mu.lock();
+  }
+  ~StateLock() {
+    state_mu.unlock();
+    --state_users;
+  }
 };
 std::string cupti_status = "not started";  // guarded by state_mu
 std::string foreign_cupti;                 // guarded by state_mu
@@ -166,8 +172,10 @@ void Report(bool last) {
     r.cupti = !foreign_cupti.empty() ? foreign_cupti : cupti_status;
     if (cupti_status == "ok" && ActivityTracer::Get().started()) {
       harness::Result<DriverTally> tally = last ? ActivityTracer::Get().Stop() : ActivityTracer::Get().Snapshot();
-      if (!tally.ok()) r.cupti = tally.status().message();
-      else r.tally = marked_loaded ? loaded_tally : *tally;
+      if (!tally.ok())
+        r.cupti = tally.status().message();
+      else
+        r.tally = marked_loaded ? loaded_tally : *tally;
       r.tally.dropped_records = tally.ok() ? tally->dropped_records : 0;
     }
   } else if (forked_from_traced) {

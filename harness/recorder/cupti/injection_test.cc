@@ -6,10 +6,10 @@
 // does or does not honour CUDA_INJECTION64_PATH, and on GPU hosts the real
 // one.
 #include <dlfcn.h>
-#include <sys/wait.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -19,9 +19,9 @@
 #include <string>
 
 #include "harness/env/driver_fault/driver_fault.h"
-#include "harness/testing/child_probe.h"
 #include "harness/recorder/cupti/injected.h"
 #include "harness/recorder/cupti/test_support.h"
+#include "harness/testing/child_probe.h"
 
 namespace harness::recorder::cupti {
 namespace {

@@ -1,10 +1,10 @@
 // Strategies that each break one rule of the strategy contract, so that
 // conformance_fails_test.sh can show the conformance suite catches them.
+#include <ATen/ops/zeros_like.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
-
-#include <ATen/ops/zeros_like.h>
 
 #include "harness/strategy/strategy.h"
 

@@ -37,10 +37,14 @@ constexpr size_t Align8(size_t n) { return (n + 7) & ~size_t(7); }
 
 size_t RecordSize(CUpti_ActivityKind kind) {
   switch (kind) {
-    case CUPTI_ACTIVITY_KIND_MEMCPY: return Align8(sizeof(CUpti_ActivityMemcpy6));
-    case CUPTI_ACTIVITY_KIND_MEMCPY2: return Align8(sizeof(CUpti_ActivityMemcpyPtoP4));
-    case CUPTI_ACTIVITY_KIND_MEMORY2: return Align8(sizeof(CUpti_ActivityMemory4));
-    default: return 8;
+    case CUPTI_ACTIVITY_KIND_MEMCPY:
+      return Align8(sizeof(CUpti_ActivityMemcpy6));
+    case CUPTI_ACTIVITY_KIND_MEMCPY2:
+      return Align8(sizeof(CUpti_ActivityMemcpyPtoP4));
+    case CUPTI_ACTIVITY_KIND_MEMORY2:
+      return Align8(sizeof(CUpti_ActivityMemory4));
+    default:
+      return 8;
   }
 }
 
@@ -65,7 +69,7 @@ size_t Fill(const std::string& group, uint8_t* buffer, size_t size) {
     if (f[0] == "htod" || f[0] == "dtoh" || f[0] == "dtod") {
       CUpti_ActivityMemcpy6 r{};
       r.kind = CUPTI_ACTIVITY_KIND_MEMCPY;
-      r.copyKind = f[0] == "htod" ? CUPTI_ACTIVITY_MEMCPY_KIND_HTOD
+      r.copyKind = f[0] == "htod"   ? CUPTI_ACTIVITY_MEMCPY_KIND_HTOD
                    : f[0] == "dtoh" ? CUPTI_ACTIVITY_MEMCPY_KIND_DTOH
                                     : CUPTI_ACTIVITY_MEMCPY_KIND_DTOD;
       r.bytes = std::strtoull(f.at(1).c_str(), nullptr, 10);
