@@ -1,9 +1,17 @@
 // Replays scenarios/**/*.yaml: one GoogleTest case per cell of each truth
 // table, named "<file>_<strategy>_<environment>". A SKIPPED cell shows its
 // reason; a failure prints the expectation and the ledger side by side.
-#include <gtest/gtest.h>
-
+//
+// Bazel's sharding protocol is honoured with the partition the replay CLI
+// uses (scenario::InShard, by case id): with shard_count = N, shard K
+// registers only its own cells, so every cell runs exactly once. Each case's
+// test XML carries its strategy, environment, backend, LibTorch version,
+// bytes per direction and peak per device (RecordProperty).
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
+
+#include <gtest/gtest.h>
 
 #include "harness/base/status_json.h"
 #include "harness/env/environment.h"
@@ -13,11 +21,33 @@
 
 namespace {
 
-using namespace harness;
+using namespace harness;  // NOLINT: a test main
 
 runner::RunOptions& Options() {
   static runner::RunOptions options;
   return options;
+}
+
+// The case's facts as test XML properties, for dashboards and CI filters.
+void RecordCaseProperties(const runner::CaseReport& r) {
+  ::testing::Test::RecordProperty("strategy", r.c.strategy);
+  ::testing::Test::RecordProperty("environment", r.c.environment.name);
+  ::testing::Test::RecordProperty("backend", std::string(env::BackendName(Options().backend)));
+  ::testing::Test::RecordProperty("libtorch", Options().host.torch_version);
+  ::testing::Test::RecordProperty("verdict", verdict::OutcomeName(r.verdict.outcome));
+  if (r.verdict.outcome == verdict::Outcome::kSkipped) return;
+  ::testing::Test::RecordProperty("outcome", std::string(ErrorClassName(r.measured.outcome.error_class())));
+  if (!r.measured.ledger) {
+    ::testing::Test::RecordProperty("ledger_unavailable", r.measured.ledger_unavailable);
+    return;
+  }
+  for (recorder::Direction d : recorder::kDirections) {
+    ::testing::Test::RecordProperty(std::string(recorder::DirectionName(d)) + "_bytes",
+                                    std::to_string(r.measured.TransferBytes(d)));
+  }
+  for (const auto& [device, memory] : r.measured.ledger->memory) {
+    ::testing::Test::RecordProperty("peak_" + device, std::to_string(memory.peak_bytes));
+  }
 }
 
 class ScenarioCase : public ::testing::Test {
@@ -25,6 +55,7 @@ class ScenarioCase : public ::testing::Test {
   explicit ScenarioCase(scenario::Case c) : case_(std::move(c)) {}
   void TestBody() override {
     runner::CaseReport r = runner::RunCase(case_, Options());
+    RecordCaseProperties(r);
     std::string reasons;
     for (const auto& x : r.verdict.reasons) reasons += "\n  " + x;
     switch (r.verdict.outcome) {
@@ -46,23 +77,39 @@ class ScenarioCase : public ::testing::Test {
   scenario::Case case_;
 };
 
+// This process's part of Bazel's shards; the whole when not sharded. Says
+// to Bazel that sharding is supported (TEST_SHARD_STATUS_FILE), and keeps
+// GoogleTest from sharding the registered cells a second time.
+scenario::Shard BazelShard() {
+  const char* total = std::getenv("TEST_TOTAL_SHARDS");
+  const char* index = std::getenv("TEST_SHARD_INDEX");
+  if (const char* status_file = std::getenv("TEST_SHARD_STATUS_FILE")) std::ofstream{status_file};
+  unsetenv("GTEST_TOTAL_SHARDS");
+  unsetenv("GTEST_SHARD_INDEX");
+  if (total == nullptr || index == nullptr) return {};
+  return {std::atoi(index), std::atoi(total)};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  const scenario::Shard shard = BazelShard();
   ::testing::InitGoogleTest(&argc, argv);
   const char* tmp = std::getenv("TEST_TMPDIR");
   Options().backend = env::DefaultBackend();
   Options().host = env::ProbeHost(argv[0]);
   Options().cache_dir = std::string(tmp ? tmp : "/tmp") + "/fixtures";
-  int registered = 0;
+  const std::vector<std::string> known = strategy::StrategyNames();
+  int cells = 0, registered = 0;
   for (const std::string& file : scenario::FindScenarioFiles({"scenarios"})) {
-    std::vector<std::string> known = strategy::StrategyNames();
     auto cases = scenario::LoadScenarioFile(file, &known);
     if (!cases.ok()) {
       std::fprintf(stderr, "%s\n", cases.status().message().c_str());
       return 1;
     }
     for (const scenario::Case& c : *cases) {
+      ++cells;
+      if (!scenario::InShard(c.id, shard)) continue;
       std::string stem = c.id.substr(0, c.id.find('/'));
       ::testing::RegisterTest(scenario::TestName(stem).c_str(),
                               scenario::TestName(c.strategy + "@" + c.environment.name).c_str(), nullptr, nullptr,
@@ -70,8 +117,13 @@ int main(int argc, char** argv) {
       ++registered;
     }
   }
+  if (cells == 0) {
+    std::fprintf(stderr, "no scenario cases found under scenarios/\n");
+    return 1;
+  }
   if (registered == 0) {
-    std::fprintf(stderr, "no scenario cases found\n");
+    std::fprintf(stderr, "shard %d of %d has none of the %d cells: lower shard_count\n", shard.index + 1, shard.count,
+                 cells);
     return 1;
   }
   return RUN_ALL_TESTS();

@@ -15,6 +15,13 @@ grep -qF "bad.yaml:3:1: unknown key 'enviroments'" <<<"$err"
 
 [ "$($cli scenarios/saved_on_cpu.yaml --list | grep -c '^saved_on_cpu/')" -eq 9 ]
 
+# --shard K/N: every case in exactly one of the N parts.
+$cli scenarios --list | grep @ | sort >"$dir/all.txt"
+for k in 1 2 3 4; do $cli scenarios --list --shard "$k/4" | grep @; done | sort >"$dir/shards.txt"
+cmp "$dir/all.txt" "$dir/shards.txt"
+if $cli scenarios --list --shard 5/4 2>"$dir/shard.err"; then echo "shard 5/4 accepted"; exit 1; fi
+grep -qF "shard '5/4' is not K/N" "$dir/shard.err"
+
 $cli scenarios/saved_on_cpu.yaml --jobs 3 --report-dir "$dir/reports" --cache-dir "$dir/cache" >"$dir/run.txt"
 grep -qE "^replay: [0-9]+ passed, 0 failed, [0-9]+ skipped" "$dir/run.txt"
 for f in report.json junit.xml summary.md report.html; do test -s "$dir/reports/$f"; done

@@ -3,6 +3,7 @@
 //
 //   replay scenarios/ --report-dir reports
 //   replay scenarios/mismatched_index.yaml --filter load_then_to --list
+//   replay scenarios --shard 2/4           # the second of four parts
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -33,6 +34,8 @@ int main(int argc, char** argv) {
   bool list = false, validate = false, claims = false;
   app.add_option("paths", paths, "scenario files or folders")->default_val(std::vector<std::string>{"scenarios"});
   app.add_option("--filter", filter, "only cases whose id contains this");
+  std::string shard_text = "1/1";
+  app.add_option("--shard", shard_text, "K/N: run the K-th of N parts (stable per case id; as Bazel shards)");
   app.add_flag("--list", list, "list the cases, run nothing");
   app.add_flag("--validate", validate, "validate the files, run nothing");
   app.add_flag("--claims", claims, "audit the seed article's claims (scenarios/claims/ by default)");
@@ -42,6 +45,11 @@ int main(int argc, char** argv) {
   int jobs = 1;
   app.add_option("--jobs,-j", jobs, "cases run at once, each in its own workers")->check(CLI::Range(1, 64));
   CLI11_PARSE(app, argc, argv);
+  const Result<scenario::Shard> shard = scenario::ParseShard(shard_text);
+  if (!shard.ok()) {
+    std::cerr << "replay: " << shard.status().message() << "\n";
+    return 2;
+  }
   if (claims && app.count("paths") == 0) paths = {"scenarios/claims"};
 
   env::Backend backend = backend_name == "virtual" ? env::Backend::kVirtual
@@ -70,7 +78,9 @@ int main(int argc, char** argv) {
       continue;
     }
     for (auto& c : *loaded) {
-      if (filter.empty() || c.id.find(filter) != std::string::npos) cases.push_back(std::move(c));
+      if ((filter.empty() || c.id.find(filter) != std::string::npos) && scenario::InShard(c.id, *shard)) {
+        cases.push_back(std::move(c));
+      }
     }
   }
   if (validate) {

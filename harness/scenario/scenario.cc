@@ -1,6 +1,7 @@
 #include "harness/scenario/scenario.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -323,6 +324,26 @@ std::string SkipReason(const Case& c, env::Backend backend, const env::HostFacts
   const bool can = c.command.empty() ? env::CanRealize(c.environment, backend, host, &why)
                                      : env::CanRealizeForProcess(c.environment, host, &why);
   return can ? "" : why;
+}
+
+Result<Shard> ParseShard(const std::string& text) {
+  int k = 0, n = 0;
+  char rest = 0;
+  if (std::sscanf(text.c_str(), "%d/%d%c", &k, &n, &rest) != 2 || n < 1 || n > 10000 || k < 1 || k > n) {
+    return Status(ErrorClass::kInvalidArgument, "shard '" + text + "' is not K/N with 1 <= K <= N, e.g. 2/4");
+  }
+  return Shard{k - 1, n};
+}
+
+bool InShard(const std::string& id, const Shard& shard) {
+  // FNV-1a, then splitmix64's finalizer so that similar ids spread evenly;
+  // stable across builds and machines.
+  uint64_t hash = 14695981039346656037ull;
+  for (unsigned char c : id) hash = (hash ^ c) * 1099511628211ull;
+  hash = (hash ^ (hash >> 30)) * 0xbf58476d1ce4e5b9ull;
+  hash = (hash ^ (hash >> 27)) * 0x94d049bb133111ebull;
+  hash ^= hash >> 31;
+  return static_cast<int>(hash % static_cast<uint64_t>(shard.count)) == shard.index;
 }
 
 std::string TestName(const std::string& id) {

@@ -67,6 +67,22 @@ std::string SkipReason(const Case& c, env::Backend backend, const env::HostFacts
 // A name GoogleTest accepts: ASCII letters, digits and '_'.
 std::string TestName(const std::string& id);
 
+// One part of a partition of cases: `index` in [0, count).
+struct Shard {
+  int index = 0;
+  int count = 1;
+};
+
+// "K/N" as people write it (1 <= K <= N, K counted from 1), e.g. "2/4";
+// kInvalidArgument otherwise.
+Result<Shard> ParseShard(const std::string& text);
+
+// Whether case `id` belongs to `shard`. Decided by a hash of the id alone,
+// so a case stays in its shard when others are added or removed, and every
+// case is in exactly one of the `count` shards. The replay CLI (--shard) and
+// the GoogleTest replay (Bazel's TEST_SHARD_INDEX) split cases this way.
+bool InShard(const std::string& id, const Shard& shard);
+
 }  // namespace harness::scenario
 
 #endif  // HARNESS_SCENARIO_SCENARIO_H_

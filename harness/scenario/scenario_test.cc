@@ -125,6 +125,44 @@ TEST(ScenarioFiles, EveryShippedFileValidatesAndNamesLinkedStrategies) {
   }
 }
 
+TEST(ShardTest, EveryCaseOfTheShippedScenariosIsInExactlyOneShard) {
+  std::vector<std::string> ids;
+  for (const std::string& f : FindScenarioFiles({"scenarios"})) {
+    auto cases = LoadScenarioFile(f);
+    ASSERT_TRUE(cases.ok()) << cases.status().ToString();
+    for (const Case& c : *cases) ids.push_back(c.id);
+  }
+  ASSERT_GT(ids.size(), 100u);
+  for (int count : {1, 2, 3, 4, 7}) {
+    std::vector<int> sizes(count, 0);
+    for (const std::string& id : ids) {
+      int owners = 0;
+      for (int index = 0; index < count; ++index) {
+        if (InShard(id, {index, count})) {
+          ++owners;
+          ++sizes[index];
+        }
+      }
+      EXPECT_EQ(owners, 1) << id << " in " << owners << " of " << count << " shards";
+    }
+    // Roughly even: no shard gets less than half its share.
+    for (int size : sizes) EXPECT_GE(size * count * 2, int(ids.size())) << count << " shards";
+  }
+}
+
+TEST(ShardTest, AShardDependsOnTheIdAlone) {
+  EXPECT_EQ(InShard("a/b@c", {1, 4}), InShard(std::string("a/b@") + "c", {1, 4}));
+  EXPECT_TRUE(InShard("anything", {0, 1}));
+}
+
+TEST(ShardTest, ParsesKOfN) {
+  EXPECT_EQ(ParseShard("2/4")->index, 1);
+  EXPECT_EQ(ParseShard("2/4")->count, 4);
+  for (const char* bad : {"0/4", "5/4", "2", "a/b", "2/4x", "-1/2", "1/0", ""}) {
+    EXPECT_EQ(ParseShard(bad).status().error_class(), ErrorClass::kInvalidArgument) << bad;
+  }
+}
+
 env::HostFacts CpuLegHost() {
   env::HostFacts host;
   host.virtual_cuda_linked = true;
