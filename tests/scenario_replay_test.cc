@@ -7,11 +7,11 @@
 // registers only its own cells, so every cell runs exactly once. Each case's
 // test XML carries its strategy, environment, backend, LibTorch version,
 // bytes per direction and peak per device (RecordProperty).
+#include <gtest/gtest.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-
-#include <gtest/gtest.h>
 
 #include "harness/base/status_json.h"
 #include "harness/env/environment.h"
@@ -87,7 +87,12 @@ scenario::Shard BazelShard() {
   unsetenv("GTEST_TOTAL_SHARDS");
   unsetenv("GTEST_SHARD_INDEX");
   if (total == nullptr || index == nullptr) return {};
-  return {std::atoi(index), std::atoi(total)};
+  const scenario::Shard shard{std::atoi(index), std::atoi(total)};
+  if (shard.count < 1 || shard.index < 0 || shard.index >= shard.count) {
+    std::fprintf(stderr, "TEST_SHARD_INDEX=%s, TEST_TOTAL_SHARDS=%s: not a shard; running every cell\n", index, total);
+    return {};
+  }
+  return shard;
 }
 
 }  // namespace

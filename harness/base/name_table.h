@@ -1,5 +1,6 @@
-// Enum <-> name tables: one lookup for every enum the harness spells in
-// files (error classes, checkpoint formats).
+// Enum <-> name tables: the one lookup for enums whose table holds nothing
+// but names (error classes, checkpoint formats). Tables with more columns
+// (cuda_state.h, ledger.cc's directions) look rows up themselves.
 //
 //   constexpr Named<Format> kFormatNames[] = {{Format::kPickle, "pickle"}, ...};
 //   NameIn(kFormatNames, Format::kPickle)   // "pickle"

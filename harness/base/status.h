@@ -6,7 +6,7 @@
 //   if (!m.ok()) return m.status();   // e.g. kCorruptCheckpoint, "x.pt: ..."
 //
 // LibTorch throws; exceptions become a Status at exactly one boundary
-// (harness/recorder's RunGuarded), using the table in harness/env/classify.h.
+// (RunGuarded, exception_boundary.h), using the table in classify.h.
 // Code that runs under that boundary and already knows its error class
 // throws StatusError, which the boundary passes through unchanged.
 #ifndef HARNESS_BASE_STATUS_H_

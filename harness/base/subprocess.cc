@@ -1,5 +1,6 @@
 #include "harness/base/subprocess.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -9,19 +10,39 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <mutex>
+#include <set>
 
 extern char** environ;
 
 namespace harness {
 namespace {
 
-void CloseIfOpen(int* fd) {
-  if (*fd >= 0) close(*fd);
-  *fd = -1;
-}
-
 void KeepTail(std::string* s, size_t limit) {
   if (limit > 0 && s->size() > 2 * limit) s->erase(0, s->size() - limit);
+}
+
+// Every pipe end this process holds for its children. A child forked by
+// another thread (replay --jobs) would otherwise inherit a sibling's write
+// end, and the sibling's parent would wait on it after the sibling exited.
+// Forks happen under the same lock, so each child sees a consistent set and
+// closes all but its own.
+std::mutex open_pipes_mu;
+std::set<int> open_pipes;
+
+bool MakePipe(int fds[2]) {
+  if (pipe2(fds, O_CLOEXEC) != 0) return false;
+  std::lock_guard<std::mutex> lock(open_pipes_mu);
+  open_pipes.insert({fds[0], fds[1]});
+  return true;
+}
+
+void ClosePipeEnd(int* fd) {
+  if (*fd < 0) return;
+  std::lock_guard<std::mutex> lock(open_pipes_mu);
+  open_pipes.erase(*fd);
+  close(*fd);
+  *fd = -1;
 }
 
 }  // namespace
@@ -47,25 +68,32 @@ Child RunChild(const std::function<int(int result_fd)>& body, const ChildOptions
   const bool capture = options.capture != ChildOptions::Capture::kNone;
   int result_pipe[2] = {-1, -1};
   int output_pipe[2] = {-1, -1};
-  if (pipe(result_pipe) != 0 || (capture && pipe(output_pipe) != 0)) {
+  if (!MakePipe(result_pipe) || (capture && !MakePipe(output_pipe))) {
     child.start_error = std::string("pipe: ") + strerror(errno);
-    for (int* fd : {&result_pipe[0], &result_pipe[1], &output_pipe[0], &output_pipe[1]}) CloseIfOpen(fd);
+    for (int* fd : {&result_pipe[0], &result_pipe[1], &output_pipe[0], &output_pipe[1]}) ClosePipeEnd(fd);
     return child;
   }
   // Unflushed output would otherwise be printed again by the child.
   std::fflush(stdout);
   std::fflush(stderr);
-  const pid_t pid = fork();
+  pid_t pid;
+  {
+    std::lock_guard<std::mutex> lock(open_pipes_mu);
+    pid = fork();
+    if (pid == 0) {
+      for (int fd : open_pipes) {
+        if (fd != result_pipe[1] && fd != output_pipe[1]) close(fd);
+      }
+    }
+  }
   if (pid < 0) {
     child.start_error = std::string("fork: ") + strerror(errno);
-    for (int* fd : {&result_pipe[0], &result_pipe[1], &output_pipe[0], &output_pipe[1]}) CloseIfOpen(fd);
+    for (int* fd : {&result_pipe[0], &result_pipe[1], &output_pipe[0], &output_pipe[1]}) ClosePipeEnd(fd);
     return child;
   }
   if (pid == 0) {
     if (options.own_process_group) setpgid(0, 0);
-    close(result_pipe[0]);
     if (capture) {
-      close(output_pipe[0]);
       dup2(output_pipe[1], STDOUT_FILENO);
       if (options.capture == ChildOptions::Capture::kStdoutAndStderr) dup2(output_pipe[1], STDERR_FILENO);
       close(output_pipe[1]);
@@ -73,15 +101,18 @@ Child RunChild(const std::function<int(int result_fd)>& body, const ChildOptions
     int code = 3;
     try {
       code = body(result_pipe[1]);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "child: uncaught exception: %s\n", e.what());
     } catch (...) {
+      std::fprintf(stderr, "child: uncaught non-standard exception\n");
     }
     std::fflush(stdout);
     std::fflush(stderr);
     _exit(code);
   }
   child.started = true;
-  CloseIfOpen(&result_pipe[1]);
-  CloseIfOpen(&output_pipe[1]);
+  ClosePipeEnd(&result_pipe[1]);
+  ClosePipeEnd(&output_pipe[1]);
   pollfd fds[2] = {{result_pipe[0], POLLIN, 0}, {output_pipe[0], POLLIN, 0}};
   std::string* sinks[2] = {&child.result, &child.output};
   int open_fds = capture ? 2 : 1;
@@ -107,7 +138,7 @@ Child RunChild(const std::function<int(int result_fd)>& body, const ChildOptions
       const ssize_t n = read(fds[i].fd, buf, sizeof(buf));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
-        CloseIfOpen(&fds[i].fd);
+        ClosePipeEnd(&fds[i].fd);
         --open_fds;
         continue;
       }
@@ -115,7 +146,7 @@ Child RunChild(const std::function<int(int result_fd)>& body, const ChildOptions
       if (i == 1) KeepTail(sinks[i], options.output_limit);
     }
   }
-  for (pollfd& p : fds) CloseIfOpen(&p.fd);
+  for (pollfd& p : fds) ClosePipeEnd(&p.fd);
   if (options.output_limit > 0 && child.output.size() > options.output_limit) {
     child.output.erase(0, child.output.size() - options.output_limit);
   }

@@ -56,7 +56,9 @@ struct Child {
 };
 
 // Forks; the child runs `body` with the write end of the result pipe and
-// exits with its return value. An exception escaping `body` exits with 3.
+// exits with its return value. An exception escaping `body` is printed to
+// stderr and exits with 3. The child holds no other child's pipes: a
+// sibling started by another thread still sees its end of file.
 Child RunChild(const std::function<int(int result_fd)>& body, const ChildOptions& options);
 
 // Runs `argv` (argv[0] a path) with this process's environment plus `env`

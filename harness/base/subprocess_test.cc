@@ -4,9 +4,11 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
+#include <thread>
 
 namespace harness {
 namespace {
@@ -53,10 +55,26 @@ TEST(RunChildTest, ReportsTheKillingSignal) {
   EXPECT_EQ(SignalName(c.signal), "SEGV");
 }
 
-TEST(RunChildTest, AnEscapingExceptionExitsWithThree) {
+TEST(RunChildTest, AnEscapingExceptionExitsWithThreeAndSaysWhat) {
   Child c = RunChild([](int) -> int { throw std::runtime_error("boom"); }, {});
   EXPECT_TRUE(c.exited);
   EXPECT_EQ(c.exit_code, 3);
+  EXPECT_EQ(c.output, "child: uncaught exception: boom\n");
+}
+
+// A long child started on another thread must not hold a short one's pipe
+// open: the short one's parent returns as soon as its own child is done.
+TEST(RunChildTest, ASiblingDoesNotHoldAnotherChildsPipe) {
+  std::thread slow([] { RunChild([](int) { return std::system("sleep 3") == 0 ? 0 : 1; }, {}); });
+  usleep(200 * 1000);  // the slow child exists before the quick one forks
+  const auto start = std::chrono::steady_clock::now();
+  std::thread quick([] {
+    for (int i = 0; i < 5; ++i) RunChild([](int fd) { return WriteAll(fd, "x") ? 0 : 1; }, {});
+  });
+  quick.join();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  slow.join();
+  EXPECT_LT(seconds, 2.0) << "a quick child waited on the slow sibling";
 }
 
 TEST(RunChildTest, TimeoutKillsTheWholeGroup) {

@@ -126,6 +126,7 @@ int main(int argc, char** argv) {
   if (tty) std::cout << "\n";
   std::cout << report::Matrix(reports);
   if (claims) {
+    if (shard->count > 1) std::cout << "\nclaims: audited on shard " << shard_text << " only; merge shards first\n";
     std::vector<report::ClaimVerdict> audit = report::AuditClaims(reports);
     std::cout << "\nclaims:\n";
     for (const auto& c : audit) {

@@ -13,6 +13,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace harness::env {
 
@@ -86,6 +88,22 @@ inline std::string CudaStateList(bool driver_faults_only = false) {
     list += std::string(info.name) + (remaining > 1 ? ", " : remaining == 1 ? " or " : "");
   }
   return list;
+}
+
+// The variable the driver stand-in reads to choose its fault (a row name
+// above); unset or empty means no-device.
+inline constexpr char kDriverFaultEnvVar[] = "HARNESS_CUDA_FAULT";
+
+// Environment variables (name, value) that make a process started with exec
+// use the stand-in at `stand_in_path` with `fault`: LD_LIBRARY_PATH with the
+// stand-in's directory in front of `inherited_ld_library_path`, and
+// HARNESS_CUDA_FAULT. The caller adds them to the child's environment.
+inline std::vector<std::pair<std::string, std::string>> DriverFaultEnvironment(
+    const std::string& stand_in_path, CudaState fault, std::string_view inherited_ld_library_path) {
+  const size_t slash = stand_in_path.rfind('/');
+  std::string ld_library_path = slash == std::string::npos ? "." : slash == 0 ? "/" : stand_in_path.substr(0, slash);
+  if (!inherited_ld_library_path.empty()) ld_library_path += ":" + std::string(inherited_ld_library_path);
+  return {{"LD_LIBRARY_PATH", ld_library_path}, {kDriverFaultEnvVar, std::string(CudaStateName(fault))}};
 }
 
 }  // namespace harness::env

@@ -80,7 +80,7 @@ Status Realize(const EnvironmentSpec& env, Backend backend, const HostFacts& hos
   } else {
     setenv("CUDA_VISIBLE_DEVICES", VisibleDevices(env).c_str(), 1);
     if (NeedsDriverStandIn(env, host)) {
-      Status installed = InstallDriverFault(host.driver_stand_in, CudaStateName(env.cuda));
+      Status installed = InstallDriverFault(host.driver_stand_in, env.cuda);
       if (!installed.ok()) return installed;
     }
   }

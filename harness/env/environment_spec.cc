@@ -1,7 +1,5 @@
 #include "harness/env/environment_spec.h"
 
-#include "harness/env/driver_fault/driver_fault.h"
-
 namespace harness::env {
 
 std::optional<EnvironmentSpec> EnvironmentPreset(std::string_view name) {

@@ -11,8 +11,8 @@
 #include <set>
 
 #include "harness/base/device.h"
+#include "harness/base/exception_boundary.h"
 #include "harness/compat/torch_compat.h"
-#include "harness/env/classify.h"
 #include "harness/env/virtual_cuda/virtual_cuda.h"
 #include "harness/recorder/cupti/activity_tracer.h"
 
@@ -397,25 +397,6 @@ class CudaSources {
 #endif
 
 }  // namespace
-
-Status RunGuarded(const std::function<void()>& body, Thrower thrower) {
-  const auto classified = [thrower](const std::string& message) {
-    if (thrower == Thrower::kHarness) return Status(ErrorClass::kInternal, "harness error: " + message);
-    return Status(env::ClassifyMessage(message), message);
-  };
-  try {
-    body();
-    return OkStatus();
-  } catch (const StatusError& e) {
-    return e.status();
-  } catch (const c10::Error& e) {
-    return classified(e.what_without_backtrace());
-  } catch (const std::exception& e) {
-    return classified(e.what());
-  } catch (...) {
-    return Status(ErrorClass::kInternal, "non-standard exception");
-  }
-}
 
 Status RunRecorded(const std::function<void()>& body, Ledger* ledger) {
   Session session;

@@ -1,5 +1,4 @@
-// The transfer and memory ledger of one load, and the harness's one
-// exception boundary.
+// The transfer and memory ledger of one load.
 //
 //   harness::recorder::Ledger ledger;
 //   harness::Status s = harness::recorder::RunRecorded([&] { strategy.Load(req); }, &ledger);
@@ -29,21 +28,8 @@
 
 namespace harness::recorder {
 
-// Whose code an exception came from, which decides its class.
-enum class Thrower {
-  // A strategy or LibTorch: the message is classified by
-  // harness/env/classify.h (raw message kept).
-  kLoader,
-  // The harness's own code: always kInternal, "harness error: ...".
-  kHarness,
-};
-
-// The one exception boundary: runs `body` and turns whatever it throws into
-// a Status. A StatusError passes its Status through unchanged; a c10::Error
-// is read without its backtrace.
-Status RunGuarded(const std::function<void()>& body, Thrower thrower = Thrower::kLoader);
-
-// Runs `body` under RunGuarded (a loader's code) and records into `ledger`.
+// Runs `body` under the exception boundary (harness/base/exception_boundary.h,
+// as a loader's code) and records into `ledger`.
 // Not reentrant.
 Status RunRecorded(const std::function<void()>& body, Ledger* ledger);
 

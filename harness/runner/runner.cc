@@ -6,6 +6,7 @@
 
 #include "fixtures/fixture.h"
 #include "fixtures/integrity.h"
+#include "harness/base/exception_boundary.h"
 #include "harness/base/files.h"
 #include "harness/base/status_json.h"
 #include "harness/env/environment.h"
@@ -70,7 +71,7 @@ Result<Reply> RunWorker(const std::function<Reply()>& body, double timeout_secon
   *raw = worker::RunInWorker(
       [&] {
         Reply reply;
-        Status harness_error = recorder::RunGuarded([&] { reply = body(); }, recorder::Thrower::kHarness);
+        Status harness_error = RunGuarded([&] { reply = body(); }, Thrower::kHarness);
         if (!harness_error.ok()) reply = on_harness_error(harness_error);
         return DumpJson(reply);
       },
@@ -150,10 +151,10 @@ WorkerReply ExternalInWorker(const scenario::Case& c, const RunOptions& o, const
   AddInjectedLedger(trace, injection, r, fixture.manifest, wall, &m);
   if (!r.outcome.ok()) return reply;
   m.placement = r.placement;
-  std::map<std::string, fixtures::LoadedTensor> loaded;
+  fixtures::LoadedTensors loaded;
   for (const auto& [name, digest] : r.sha256) {
     auto storage = r.storage.find(name);
-    loaded[name] = {.sha256 = digest, .storage_id = storage == r.storage.end() ? 0 : storage->second};
+    loaded.emplace_back(name, fixtures::LoadedTensor{digest, storage == r.storage.end() ? 0 : storage->second});
   }
   m.integrity = fixtures::CompareWithManifest(fixture.manifest, loaded, c.expect.sharing);
   return reply;
@@ -181,12 +182,17 @@ WorkerReply LoadInWorker(const scenario::Case& c, const RunOptions& o, const fix
   m.outcome = recorder::RunRecorded([&] { loaded = s->Load(request); }, &ledger);
   m.ledger = std::move(ledger);
   if (!m.outcome.ok() || !loaded.has_value()) return reply;
-  Status integrity;
-  Status thrown = recorder::RunGuarded([&] {
-    const fixtures::NamedTensors tensors = loaded->Tensors();
+  // What the loader returned, read as its caller would: an exception here
+  // is the loader's outcome, not an integrity finding.
+  fixtures::NamedTensors tensors;
+  m.outcome = RunGuarded([&] {
+    tensors = loaded->Tensors();
     for (const auto& [name, t] : tensors) m.placement[name] = t.device().str();
-    integrity = fixtures::CheckIntegrity(fixture.manifest, tensors, c.expect.sharing);
   });
+  if (!m.outcome.ok()) return reply;
+  Status integrity;
+  const Status thrown =
+      RunGuarded([&] { integrity = fixtures::CheckIntegrity(fixture.manifest, tensors, c.expect.sharing); });
   m.integrity = thrown.ok() ? integrity : thrown;
   return reply;
 }

@@ -105,6 +105,7 @@ class Parser {
     t.target = in_.Str(root["target"], "target");
     const Result<Device> target = ParseDevice(t.target);
     if (!target.ok()) in_.Fail(root["target"], "target: " + target.status().message());
+    if (target->is_cuda() && target->index < 0) in_.Fail(root["target"], "target must be cpu or cuda:K");
     if (!root["environments"].IsSequence()) in_.Fail(root["environments"], "environments must be a list");
     for (const auto& e : root["environments"]) t.environments.push_back(Environment(e));
     t.strategies = Strategies(root);
@@ -257,11 +258,11 @@ class Parser {
   const std::vector<std::string>* known_;
 };
 
-// "2.11.0" >= "2.0"; a malformed minimum is never met.
+// "2.11.0" >= "2.0" (or "2"); a malformed minimum is never met.
 bool VersionAtLeast(const std::string& version, const std::string& minimum) {
   int major = 0, minor = 0, want_major = 0, want_minor = 0;
-  if (std::sscanf(minimum.c_str(), "%d.%d", &want_major, &want_minor) != 2) return false;
-  if (std::sscanf(version.c_str(), "%d.%d", &major, &minor) != 2) return false;
+  if (std::sscanf(minimum.c_str(), "%d.%d", &want_major, &want_minor) < 1) return false;
+  if (std::sscanf(version.c_str(), "%d.%d", &major, &minor) < 1) return false;
   return major > want_major || (major == want_major && minor >= want_minor);
 }
 

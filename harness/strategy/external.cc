@@ -3,8 +3,8 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "harness/base/classify.h"
 #include "harness/base/subprocess.h"
-#include "harness/env/classify.h"
 
 namespace harness::strategy {
 namespace {
@@ -77,7 +77,7 @@ ExternalResult RunExternalCommand(const std::string& command,
     }
     if (!j.value("ok", false)) {
       const std::string message = j.value("error", std::string("external strategy failed"));
-      result.outcome = Status(env::ClassifyMessage(message), message);
+      result.outcome = Status(ClassifyMessage(message), message);
       return result;
     }
     result.placement = j.value("placement", std::map<std::string, std::string>{});

@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 
@@ -20,11 +21,13 @@ TEST(ExpandCommandTest, SubstitutesQuotedPlaceholders) {
 }
 
 TEST(ExpandCommandTest, QuotingSurvivesTheShell) {
-  const std::string nasty = "a b;$(touch /tmp/harness_external_test_ran)'\"";
+  const std::string marker = std::string(std::getenv("TEST_TMPDIR")) + "/quoting_ran";
+  const std::string nasty = "a b;$(touch " + marker + ")'\"`touch " + marker + "`";
   ExternalResult r = RunExternalCommand(
-      ExpandCommand("printf '%s' {checkpoint} >/dev/null; echo '{\"ok\": true}'", nasty, "cpu", "pickle"), {});
+      ExpandCommand("printf '%s\\n' {checkpoint}; echo '{\"ok\": true}'", nasty, "cpu", "pickle"), {});
   EXPECT_TRUE(r.outcome.ok()) << r.outcome.ToString();
-  EXPECT_NE(system("test -e /tmp/harness_external_test_ran"), 0) << "the checkpoint path was run as code";
+  EXPECT_EQ(r.raw_output, nasty + "\n{\"ok\": true}\n") << "the path reached the command changed";
+  EXPECT_NE(access(marker.c_str(), F_OK), 0) << "the checkpoint path was run as code";
 }
 
 TEST(RunExternalCommandTest, ReadsTheLastJsonLine) {

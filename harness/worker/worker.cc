@@ -8,6 +8,12 @@
 namespace harness::worker {
 
 WorkerResult RunInWorker(const std::function<std::string()>& body, double timeout_seconds) {
+  if (!(timeout_seconds > 0)) {
+    WorkerResult invalid;
+    invalid.status = Status(ErrorClass::kInvalidArgument,
+                            "worker timeout must be positive, got " + std::to_string(timeout_seconds) + " s");
+    return invalid;
+  }
   ChildOptions options;
   // What the worker (and LibTorch in it) says goes to the result, not the
   // terminal; its own process group, so a timeout also ends what it started.

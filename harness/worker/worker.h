@@ -24,6 +24,7 @@ struct WorkerResult {
 
 // `body` runs in the child; its return value is the payload. The child exits
 // with _exit() right after, running no destructors of the parent's state.
+// `timeout_seconds` must be positive (kInvalidArgument otherwise).
 WorkerResult RunInWorker(const std::function<std::string()>& body, double timeout_seconds);
 
 }  // namespace harness::worker

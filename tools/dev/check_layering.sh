@@ -22,14 +22,25 @@ stages=(
 # Libraries and binaries a stage ships: tests and test helpers may reach
 # further (a fixture test places tensors on virtual devices).
 shipped() { echo "attr(testonly, 0, kind('cc_library|cc_binary', $1))"; }
-query() { "$root/tools/bazelw" "$leg" query --noshow_progress "$1" 2>/dev/null; }
+# A query that fails is a failed check, never an empty (passing) answer.
+query() {
+  local out
+  if ! out=$("$root/tools/bazelw" "$leg" query --noshow_progress "$1" 2>"$errors"); then
+    echo "layering: bazel query failed: $1" >&2
+    tail -5 "$errors" >&2
+    exit 2
+  fi
+  printf '%s' "$out"
+}
+errors=$(mktemp)
+trap 'rm -f "$errors"' EXIT
 
 status=0
 for ((i = 0; i < ${#stages[@]}; i++)); do
   later=""
   for ((j = i + 1; j < ${#stages[@]}; j++)); do later+="${later:+ + }${stages[j]}"; done
   [ -n "$later" ] || continue
-  found=$(query "deps($(shipped "${stages[i]}")) intersect $(shipped "$later")")
+  found=$(query "deps($(shipped "${stages[i]}")) intersect $(shipped "$later")") || exit 2
   if [ -n "$found" ]; then
     echo "layering: ${stages[i]} depends on later stages:"
     sed 's/^/  /' <<<"$found"
@@ -40,9 +51,10 @@ done
 # Described without LibTorch: the parser, specs, ledger and verdicts.
 for light in //harness/scenario:scenario_test //fixtures:spec //fixtures:integrity //harness/env:environment_spec \
              //harness/recorder:ledger //harness/verdict:verdict; do
-  if query "somepath($light, @libtorch//:torch)" | grep -q .; then
+  path=$(query "somepath($light, @libtorch//:torch)") || exit 2
+  if [ -n "$path" ]; then
     echo "layering: $light links LibTorch:"
-    query "somepath($light, @libtorch//:torch)" | sed 's/^/  /'
+    sed 's/^/  /' <<<"$path"
     status=1
   fi
 done

@@ -100,7 +100,7 @@ TEST(CudartNoDriver, InstallAfterTheRuntimeStartedHasNoEffect) {
   const std::string stand_in = path.value();
   ChildResult r = RunInFork([&] {
     ProbeRuntime();  // the runtime finds no driver here
-    Status s = InstallDriverFault(stand_in, "no-device");
+    Status s = InstallDriverFault(stand_in, CudaState::kNoDevice);
     if (!s.ok()) return Field("install", s.ToString());
     return ProbeRuntime();
   });

@@ -49,10 +49,10 @@ Result<std::string> FindDriverFaultStandIn(const std::string& argv0, const std::
       {.what = "driver stand-in", .env_var = kDriverFaultLibEnvVar, .runfiles_path = kDriverFaultRunfilesPath}, argv0);
 }
 
-Status InstallDriverFault(const std::string& stand_in_path, std::string_view mode) {
-  const std::optional<CudaState> state = CudaStateFromName(mode);
-  if (!state || InfoOf(*state).real != RealMechanism::kDriverStandIn) {
-    return Status(ErrorClass::kInvalidArgument, "unknown driver fault '" + std::string(mode) + "' (" +
+Status InstallDriverFault(const std::string& stand_in_path, CudaState fault) {
+  const std::string_view mode = CudaStateName(fault);
+  if (InfoOf(fault).real != RealMechanism::kDriverStandIn) {
+    return Status(ErrorClass::kInvalidArgument, "'" + std::string(mode) + "' is no driver fault (" +
                                                     CudaStateList(/*driver_faults_only=*/true) + ")");
   }
   if (stand_in_path.empty() || stand_in_path[0] != '/') {
@@ -96,21 +96,6 @@ Status InstallDriverFault(const std::string& stand_in_path, std::string_view mod
   }
   setenv(kDriverFaultEnvVar, std::string(mode).c_str(), 1);
   return OkStatus();
-}
-
-std::vector<std::pair<std::string, std::string>> DriverFaultEnvironment(const std::string& stand_in_path,
-                                                                        CudaState fault,
-                                                                        std::string_view inherited_ld_library_path) {
-  size_t slash = stand_in_path.rfind('/');
-  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : stand_in_path.substr(0, slash);
-  std::string ld_library_path = dir;
-  if (!inherited_ld_library_path.empty()) {
-    ld_library_path += ":" + std::string(inherited_ld_library_path);
-  }
-  return {
-      {"LD_LIBRARY_PATH", ld_library_path},
-      {kDriverFaultEnvVar, std::string(CudaStateName(fault))},
-  };
 }
 
 }  // namespace harness::env

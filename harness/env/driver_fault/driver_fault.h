@@ -7,7 +7,7 @@
 //   if (!lib.ok()) return lib.status();
 //   // In a process that has not touched CUDA yet (e.g. a freshly forked
 //   // worker):
-//   Status s = InstallDriverFault(*lib, "old-driver");
+//   Status s = InstallDriverFault(*lib, CudaState::kOldDriver);
 //   // torch::cuda::is_available() is now false, and the first CUDA tensor
 //   // throws "The NVIDIA driver on your system is too old (found version
 //   // 9000). ..."
@@ -63,9 +63,6 @@
 
 namespace harness::env {
 
-// Environment variable the stand-in reads to choose its fault; unset or empty
-// means no-device.
-inline constexpr char kDriverFaultEnvVar[] = "HARNESS_CUDA_FAULT";
 // Environment variable that, when set, names the stand-in for
 // FindDriverFaultStandIn (for binaries run outside Bazel's runfiles).
 inline constexpr char kDriverFaultLibEnvVar[] = "HARNESS_DRIVER_FAULT_LIB";
@@ -80,27 +77,20 @@ inline constexpr char kDriverFaultRunfilesPath[] = "ckpt_harness/harness/env/dri
 // kEnvNotRealized when no stand-in is found.
 Result<std::string> FindDriverFaultStandIn(const std::string& argv0, const std::string& explicit_path = "");
 
-// Sets HARNESS_CUDA_FAULT=mode and loads the stand-in into this process by
+// Sets HARNESS_CUDA_FAULT to `fault`'s name and loads the stand-in into this process by
 // absolute path, so the CUDA runtime will use it. Call it before the first
 // CUDA runtime call and while the process has a single thread (it calls
 // setenv). Returns:
-//   kInvalidArgument  mode names no state the stand-in plays (cuda_state.h),
-//                     or the path is relative;
+//   kInvalidArgument  `fault` is no state the stand-in plays (cuda_state.h:
+//                     RealMechanism::kDriverStandIn), or the path is relative;
 //   kEnvNotRealized   another libcuda.so.1 (the real driver) is already
 //                     loaded, dlopen fails, the file's soname is not
 //                     libcuda.so.1 or it is no stand-in, or the stand-in is
 //                     already loaded and the runtime has already asked it
 //                     for a different fault.
-// Installing the same mode again is OK.
-harness::Status InstallDriverFault(const std::string& stand_in_path, std::string_view mode);
-
-// Environment variables (name, value) that make a process started with exec
-// use the stand-in: LD_LIBRARY_PATH with the stand-in's directory in front of
-// inherited_ld_library_path, and HARNESS_CUDA_FAULT. The caller adds them to
-// the child's environment.
-std::vector<std::pair<std::string, std::string>> DriverFaultEnvironment(const std::string& stand_in_path,
-                                                                        CudaState fault,
-                                                                        std::string_view inherited_ld_library_path);
+// Installing the same fault again is OK. For a process about to exec, use
+// DriverFaultEnvironment (cuda_state.h) instead.
+harness::Status InstallDriverFault(const std::string& stand_in_path, CudaState fault);
 
 }  // namespace harness::env
 

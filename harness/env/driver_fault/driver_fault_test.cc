@@ -79,14 +79,15 @@ TEST(DriverFaultEnvironment, PutsTheStandInDirectoryFirst) {
 }
 
 TEST(InstallDriverFault, RejectsUnknownModeAndRelativePath) {
-  Status bad_mode = InstallDriverFault(StandIn(), "ok-but-zero-devices");
+  Status bad_mode = InstallDriverFault(StandIn(), CudaState::kHidden);
   EXPECT_EQ(bad_mode.error_class(), ErrorClass::kInvalidArgument);
-  Status relative = InstallDriverFault("libcuda.so.1", "no-device");
+  Status relative = InstallDriverFault("libcuda.so.1", CudaState::kNoDevice);
   EXPECT_EQ(relative.error_class(), ErrorClass::kInvalidArgument);
 }
 
 TEST(InstallDriverFault, MissingFileIsEnvNotRealized) {
-  ChildResult r = RunInFork([] { return StatusFields(InstallDriverFault("/nonexistent/libcuda.so.1", "no-device")); });
+  ChildResult r =
+      RunInFork([] { return StatusFields(InstallDriverFault("/nonexistent/libcuda.so.1", CudaState::kNoDevice)); });
   EXPECT_EQ(r.fields["class"], "env-not-realized") << r.raw;
   EXPECT_THAT(r.fields["message"], HasSubstr("cannot load"));
 }
@@ -95,7 +96,7 @@ TEST(InstallDriverFault, ALibraryThatIsNoStandInIsRefused) {
   ChildResult r = RunInFork([] {
     Dl_info info;
     dladdr(reinterpret_cast<void*>(&::setenv), &info);  // libc itself
-    return StatusFields(InstallDriverFault(info.dli_fname, "no-device"));
+    return StatusFields(InstallDriverFault(info.dli_fname, CudaState::kNoDevice));
   });
   EXPECT_EQ(r.fields["class"], "env-not-realized") << r.raw;
   EXPECT_THAT(r.fields["message"], HasSubstr("not the harness driver"));
@@ -108,7 +109,7 @@ TEST(InstallDriverFault, AnAlreadyLoadedRealDriverIsEnvNotRealized) {
     if (dlopen(other.c_str(), RTLD_NOW) == nullptr) {
       return Field("setup", dlerror());
     }
-    return StatusFields(InstallDriverFault(stand_in, "old-driver"));
+    return StatusFields(InstallDriverFault(stand_in, CudaState::kOldDriver));
   });
   EXPECT_EQ(r.fields["class"], "env-not-realized") << r.raw;
   EXPECT_THAT(r.fields["message"], HasSubstr("real libcuda.so.1"));
@@ -117,7 +118,7 @@ TEST(InstallDriverFault, AnAlreadyLoadedRealDriverIsEnvNotRealized) {
 TEST(InstallDriverFault, LoadsTheStandInUnderItsSoname) {
   std::string stand_in = StandIn();
   ChildResult r = RunInFork([&] {
-    std::string out = StatusFields(InstallDriverFault(stand_in, "old-driver"));
+    std::string out = StatusFields(InstallDriverFault(stand_in, CudaState::kOldDriver));
     const char* env = getenv(kDriverFaultEnvVar);
     out += Field("env", env != nullptr ? env : "");
     void* h = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
@@ -135,17 +136,17 @@ TEST(InstallDriverFault, FaultIsFixedOnFirstUse) {
   std::string stand_in = StandIn();
   ChildResult r = RunInFork([&] {
     std::string out =
-        Field("first", std::string(ErrorClassName(InstallDriverFault(stand_in, "no-device").error_class())));
+        Field("first", std::string(ErrorClassName(InstallDriverFault(stand_in, CudaState::kNoDevice).error_class())));
     out += Field("switch_before_use",
-                 std::string(ErrorClassName(InstallDriverFault(stand_in, "old-driver").error_class())));
+                 std::string(ErrorClassName(InstallDriverFault(stand_in, CudaState::kOldDriver).error_class())));
     void* h = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
     auto get_version = reinterpret_cast<CUresult (*)(int*)>(dlsym(h, "cuDriverGetVersion"));
     int version = -1;
     get_version(&version);
     out += Field("version", std::to_string(version));
-    Status again = InstallDriverFault(stand_in, "old-driver");
+    Status again = InstallDriverFault(stand_in, CudaState::kOldDriver);
     out += Field("same", std::string(ErrorClassName(again.error_class())));
-    Status other = InstallDriverFault(stand_in, "no-device");
+    Status other = InstallDriverFault(stand_in, CudaState::kNoDevice);
     out += StatusFields(other);
     return out;
   });

@@ -16,7 +16,7 @@ std::string FaultTestName(CudaState fault) {
 
 ChildResult ProbeInstalled(const std::string& stand_in, CudaState fault, const std::function<std::string()>& probe) {
   return RunInFork([&] {
-    Status s = InstallDriverFault(stand_in, CudaStateName(fault));
+    Status s = InstallDriverFault(stand_in, fault);
     if (!s.ok()) return Field("install", s.ToString());
     return probe();
   });

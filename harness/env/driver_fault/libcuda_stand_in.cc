@@ -57,7 +57,7 @@ using harness::env::RealMechanism;
 // states whose mechanism is the driver stand-in.
 const CudaStateInfo& ReadFault() {
   const CudaStateInfo& no_device = harness::env::InfoOf(harness::env::CudaState::kNoDevice);
-  const char* value = std::getenv("HARNESS_CUDA_FAULT");
+  const char* value = std::getenv(harness::env::kDriverFaultEnvVar);
   if (value == nullptr || value[0] == '\0') return no_device;
   for (const CudaStateInfo& info : harness::env::kCudaStates) {
     if (info.real == RealMechanism::kDriverStandIn && info.name == value) return info;

@@ -1,10 +1,10 @@
 // Real messages captured from each leg (see the comment on each) map to the
 // classes scenarios name.
-#include "harness/env/classify.h"
+#include "harness/base/classify.h"
 
 #include <gtest/gtest.h>
 
-namespace harness::env {
+namespace harness {
 namespace {
 
 struct Captured {
@@ -65,4 +65,4 @@ TEST(ClassifyMessage, UnknownMessageIsInternal) {
 }
 
 }  // namespace
-}  // namespace harness::env
+}  // namespace harness

@@ -1,6 +1,6 @@
-#include "harness/env/classify.h"
+#include "harness/base/classify.h"
 
-namespace harness::env {
+namespace harness {
 namespace {
 
 struct Rule {
@@ -39,7 +39,6 @@ constexpr Rule kRules[] = {
     {"failed finding central directory", ErrorClass::kCorruptCheckpoint},
     {"Unknown opcode", ErrorClass::kCorruptCheckpoint},
     {"file not found", ErrorClass::kCorruptCheckpoint},
-    {"integrity:", ErrorClass::kCorruptCheckpoint},
     {"not a zip archive", ErrorClass::kUnsupportedFormat},
     // LibTorch's C++ unpickler turns collections.OrderedDict (what Python's
     // module.state_dict() returns) into None, then fails filling it.
@@ -53,11 +52,11 @@ constexpr Rule kRules[] = {
 
 }  // namespace
 
-ErrorClass ClassifyMessage(std::string_view message) {
+ErrorClass ClassifyMessage(std::string_view message, ErrorClass unclassified) {
   for (const Rule& rule : kRules) {
     if (message.find(rule.fragment) != std::string_view::npos) return rule.error_class;
   }
-  return ErrorClass::kInternal;
+  return unclassified;
 }
 
-}  // namespace harness::env
+}  // namespace harness
