@@ -159,6 +159,16 @@ thread_local int copy_depth = 0;
 // _to_copy that ends without a counted copy_ is counted from its output.
 thread_local int64_t copies_counted = 0;
 thread_local std::vector<int64_t> to_copy_marks;
+// Copies the virtual backend attributed to an op on this thread, and the
+// count when each open aten::_to_copy started: one it attributed is not
+// counted again from the _to_copy's output.
+thread_local int64_t virtual_attributed = 0;
+thread_local std::vector<int64_t> virtual_marks;
+// Whether the dispatcher counted the outermost copy_ now running on this
+// thread. LibTorch 1.13 hands some copy_ calls their inputs and not others;
+// a copy the dispatcher did not count is attributed to its op by the
+// virtual backend's count instead, so each copy reaches by_op exactly once.
+thread_local bool dispatcher_counted_this_copy = false;
 
 int DeviceIndexOf(const c10::IValue& v) {
   if (!v.isTensor()) return -2;
@@ -187,12 +197,17 @@ std::unique_ptr<at::ObserverContext> OnStart(const at::RecordFunction& fn) {
         active->dispatcher.Add(DeviceIndexOf(inputs[1]), DeviceIndexOf(inputs[0]), bytes);
         active->by_op[op_stack.front()].Add(bytes);
         ++copies_counted;
+        dispatcher_counted_this_copy = true;
       } else {
         active->dispatcher_missed_inputs = true;
+        dispatcher_counted_this_copy = false;
       }
     }
   }
-  if (name == "aten::_to_copy" && copy_depth == 0) to_copy_marks.push_back(copies_counted);
+  if (name == "aten::_to_copy" && copy_depth == 0) {
+    to_copy_marks.push_back(copies_counted);
+    virtual_marks.push_back(virtual_attributed);
+  }
   return nullptr;
 }
 
@@ -219,10 +234,11 @@ void CountToCopyFromOutput(const at::RecordFunction& fn) {
 void OnEnd(const at::RecordFunction& fn, at::ObserverContext*) {
   if (op_stack.empty()) return;
   const std::string& name = op_stack.back();
-  if (name == "aten::copy_") --copy_depth;
+  if (name == "aten::copy_" && --copy_depth == 0) dispatcher_counted_this_copy = false;
   if (name == "aten::_to_copy" && copy_depth == 0 && !to_copy_marks.empty()) {
-    const bool counted_inside = copies_counted != to_copy_marks.back();
+    const bool counted_inside = copies_counted != to_copy_marks.back() || virtual_attributed != virtual_marks.back();
     to_copy_marks.pop_back();
+    virtual_marks.pop_back();
     if (!counted_inside) CountToCopyFromOutput(fn);
   }
   op_stack.pop_back();
@@ -255,6 +271,8 @@ class DispatcherSource {
     op_stack.clear();
     copy_depth = 0;
     to_copy_marks.clear();
+    virtual_marks.clear();
+    dispatcher_counted_this_copy = false;
   }
   // The dispatcher's copies are the ledger's unless a later source owns them.
   static void Finish(const Session& session, Ledger* ledger) {
@@ -282,7 +300,10 @@ class VirtualSource {
     env::SetVirtualCopyObserver([session](const env::VirtualCopy& c) {
       std::lock_guard<std::mutex> lock(session->mu);
       session->virtual_copies.Add(c.src_device, c.dst_device, c.bytes);
-      if (session->dispatcher_missed_inputs && !op_stack.empty()) session->by_op[op_stack.front()].Add(c.bytes);
+      if (!dispatcher_counted_this_copy && !op_stack.empty()) {
+        session->by_op[op_stack.front()].Add(c.bytes);
+        ++virtual_attributed;
+      }
     });
   }
   void Finish(const Session& session, Ledger* ledger) const {
