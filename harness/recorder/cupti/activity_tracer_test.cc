@@ -49,7 +49,9 @@ TEST(CuptiLibraryTest, ExplicitPathThatIsMissingSaysSo) {
     return StatusFields(LoadCupti().status());
   });
   EXPECT_EQ(r.fields["class"], "env-not-realized");
-  if (kBuiltWithCupti) EXPECT_THAT(r.fields["message"], HasSubstr("/nonexistent/libcupti.so"));
+  if (kBuiltWithCupti) {
+    EXPECT_THAT(r.fields["message"], HasSubstr("/nonexistent/libcupti.so"));
+  }
 }
 
 TEST(CuptiLibraryTest, ALibraryThatIsNotCuptiIsRefusedByName) {
