@@ -41,6 +41,20 @@ class RecorderVirtualTest : public ::testing::Test {
     fixture_ = *f;
   }
   void TearDown() override { env::ConfigureVirtualCuda({}); }
+
+  // The fixture saved on cuda:0, loaded there and moved to the CPU.
+  Ledger LoadThenToCpu() {
+    Ledger ledger;
+    Status s = RunRecorded(
+        [&] {
+          fixtures::LoadedCheckpoint c = fixtures::Load(fixture_.checkpoint_path, Format::kTorchScript, c10::nullopt);
+          c.To(c10::Device("cpu"));
+        },
+        &ledger);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return ledger;
+  }
+
   fixtures::Fixture fixture_;
 };
 
@@ -64,14 +78,7 @@ TEST_F(RecorderVirtualTest, MapLocationCpuMovesZeroBytes) {
 // the virtual backend and the _to_copy output both used to count the same
 // copy (by_op twice the bytes moved).
 TEST_F(RecorderVirtualTest, ByOpAttributesEachMovedByteOnce) {
-  Ledger ledger;
-  Status s = RunRecorded(
-      [&] {
-        fixtures::LoadedCheckpoint c = fixtures::Load(fixture_.checkpoint_path, Format::kTorchScript, c10::nullopt);
-        c.To(c10::Device("cpu"));
-      },
-      &ledger);
-  ASSERT_TRUE(s.ok()) << s.ToString();
+  Ledger ledger = LoadThenToCpu();
   int64_t moved = 0, attributed = 0;
   for (Direction d : kDirections) moved += ledger.transfer(d).bytes;
   for (const auto& [op, transfer] : ledger.by_op) attributed += transfer.bytes;
@@ -80,14 +87,7 @@ TEST_F(RecorderVirtualTest, ByOpAttributesEachMovedByteOnce) {
 }
 
 TEST_F(RecorderVirtualTest, LoadThenToCpuMovesTheCheckpointThereAndBack) {
-  Ledger ledger;
-  Status s = RunRecorded(
-      [&] {
-        fixtures::LoadedCheckpoint c = fixtures::Load(fixture_.checkpoint_path, Format::kTorchScript, c10::nullopt);
-        c.To(c10::Device("cpu"));
-      },
-      &ledger);
-  ASSERT_TRUE(s.ok()) << s.ToString();
+  Ledger ledger = LoadThenToCpu();
   const int64_t storage = fixture_.manifest.storage_bytes;
   EXPECT_EQ(ledger.transfer(Direction::kHostToDevice).bytes, storage);
   // Module::to copies each tensor; the view's storage is copied again as its
