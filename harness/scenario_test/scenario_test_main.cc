@@ -1,6 +1,8 @@
-// Replays scenarios/**/*.yaml: one GoogleTest case per cell of each truth
-// table, named "<file>_<strategy>_<environment>". A SKIPPED cell shows its
-// reason; a failure prints the expectation and the ledger side by side.
+// The main() of checkpoint_scenario_test (harness/defs.bzl): replays the
+// scenario files named on its command line (default: scenarios/), one
+// GoogleTest case per cell of each truth table, named
+// "<file>_<strategy>_<environment>". A SKIPPED cell shows its reason; a
+// failure prints the expectation and the ledger side by side.
 //
 // Bazel's sharding protocol is honoured with the partition the replay CLI
 // uses (scenario::InShard, by case id): with shard_count = N, shard K
@@ -105,8 +107,10 @@ int main(int argc, char** argv) {
   Options().host = env::ProbeHost(argv[0]);
   Options().cache_dir = std::string(tmp ? tmp : "/tmp") + "/fixtures";
   const std::vector<std::string> known = strategy::StrategyNames();
+  std::vector<std::string> paths(argv + 1, argv + argc);  // what InitGoogleTest left
+  if (paths.empty()) paths = {"scenarios"};
   int cells = 0, registered = 0;
-  for (const std::string& file : scenario::FindScenarioFiles({"scenarios"})) {
+  for (const std::string& file : scenario::FindScenarioFiles(paths)) {
     auto cases = scenario::LoadScenarioFile(file, &known);
     if (!cases.ok()) {
       std::fprintf(stderr, "%s\n", cases.status().message().c_str());
@@ -123,7 +127,7 @@ int main(int argc, char** argv) {
     }
   }
   if (cells == 0) {
-    std::fprintf(stderr, "no scenario cases found under scenarios/\n");
+    std::fprintf(stderr, "no scenario cases found in the %zu path(s) given\n", paths.size());
     return 1;
   }
   if (registered == 0) {
