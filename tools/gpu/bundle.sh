@@ -19,6 +19,7 @@ targets=(
   harness/recorder/ledger_test harness/recorder/cupti/activity_tracer_test
   harness/recorder/cupti/injection_test harness/recorder/cupti/injected_test
   harness/recorder/cupti/driver_tally_test harness/report/report_test
+  harness/strategy/builtin_conformance_test harness/runner/runner_test
   harness/recorder/cupti/libharness_cupti_injection.so
 )
 for t in "${targets[@]}"; do cp "$bin/$t" .gpu/bin/; done
