@@ -9,6 +9,7 @@
 #include <string>
 
 #include "fixtures/fixture.h"
+#include "harness/base/files.h"
 #include "harness/recorder/recorder.h"
 
 namespace {
@@ -20,8 +21,16 @@ const fixtures::Fixture& BigFixture() {
     spec.total_bytes = bytes ? std::atoll(bytes) : (int64_t(1) << 30);
     spec.layers = 16;
     spec.format = fixtures::Format::kPickle;
+    // $HARNESS_CACHE_DIR keeps the 1 GiB fixture between runs; otherwise a
+    // fresh directory of this run's own.
     const char* cache = std::getenv("HARNESS_CACHE_DIR");
-    auto f = fixtures::Generate(spec, cache ? cache : "/tmp/ckpt-harness-bench");
+    harness::Result<std::string> dir =
+        cache ? harness::Result<std::string>(std::string(cache)) : harness::MakeTempDirectory("ckpt-harness-bench-");
+    if (!dir.ok()) {
+      std::fprintf(stderr, "%s\n", dir.status().ToString().c_str());
+      std::exit(1);
+    }
+    auto f = fixtures::Generate(spec, *dir);
     if (!f.ok()) {
       std::fprintf(stderr, "%s\n", f.status().ToString().c_str());
       std::exit(1);
