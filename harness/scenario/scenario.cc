@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "harness/base/device.h"
 #include "harness/base/files.h"
@@ -325,6 +326,48 @@ std::string SkipReason(const Case& c, env::Backend backend, const env::HostFacts
   const bool can = c.command.empty() ? env::CanRealize(c.environment, backend, host, &why)
                                      : env::CanRealizeForProcess(c.environment, host, &why);
   return can ? "" : why;
+}
+
+HardwareNeeds NeedsOf(const Case& c) {
+  HardwareNeeds needs;
+  needs.gpus = std::max(c.environment.ExpectedDeviceCount(), c.requires.min_gpus);
+  needs.driver_fault = c.environment.cuda != env::CudaState::kOk;
+  const std::string program = c.command.substr(0, c.command.find(' '));
+  const std::string program_name = program.substr(program.rfind('/') + 1);
+  const bool python_program = program_name.rfind("python", 0) == 0 &&
+                              program_name.find_first_not_of("0123456789.", 6) == std::string::npos;
+  needs.python = c.command.find("{python}") != std::string::npos || python_program;
+  return needs;
+}
+
+namespace {
+constexpr const char* kDeviceParts[] = {"cpu", "gpu", "multi_gpu", "driver_fault"};
+}  // namespace
+
+std::string HardwarePart(const Case& c) {
+  const HardwareNeeds needs = NeedsOf(c);
+  std::string part = needs.driver_fault ? "driver_fault" : needs.gpus >= 2 ? "multi_gpu" : needs.gpus == 1 ? "gpu" : "cpu";
+  return needs.python ? part + "_python" : part;
+}
+
+std::vector<std::string> HardwareParts() {
+  std::vector<std::string> parts(std::begin(kDeviceParts), std::end(kDeviceParts));
+  for (const char* part : kDeviceParts) parts.push_back(std::string(part) + "_python");
+  return parts;
+}
+
+std::vector<std::string> CommandFiles(const std::string& command) {
+  std::vector<std::string> files;
+  std::istringstream words(command);
+  for (std::string word; words >> word;) {
+    word.erase(std::remove(word.begin(), word.end(), '\''), word.end());
+    word.erase(std::remove(word.begin(), word.end(), '"'), word.end());
+    const bool relative_path = word.find('/') != std::string::npos && word[0] != '/' && word[0] != '-';
+    if (relative_path && word.find('{') == std::string::npos && word.find('=') == std::string::npos) {
+      files.push_back(word);
+    }
+  }
+  return files;
 }
 
 Result<Shard> ParseShard(const std::string& text) {

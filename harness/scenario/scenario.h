@@ -67,6 +67,36 @@ std::string SkipReason(const Case& c, env::Backend backend, const env::HostFacts
 // A name GoogleTest accepts: ASCII letters, digits and '_'.
 std::string TestName(const std::string& id);
 
+// The hardware a case exercises: what CI runners it belongs on.
+struct HardwareNeeds {
+  int gpus = 0;               // CUDA devices the loader sees, or `requires: {gpus: N}`
+  bool driver_fault = false;  // a CUDA state other than ok (hidden, no device, ...)
+  bool python = false;        // the command runs {python}, python, python3, python3.11...
+};
+HardwareNeeds NeedsOf(const Case& c);
+
+// checkpoint_scenario_test (harness/defs.bzl) splits a file set into one
+// test per hardware part, each tagged for CI filters (--test_tag_filters):
+//
+//   part                 tags
+//   cpu                  -
+//   gpu                  gpu
+//   multi_gpu            gpu, multi-gpu
+//   driver_fault         driver-fault
+//   <any of these>_python    the same, plus python
+//
+// A driver fault takes precedence over the GPU count (the loader sees no
+// device). Every case is in exactly one part.
+std::string HardwarePart(const Case& c);
+// Every part HardwarePart can return, in the table's order.
+std::vector<std::string> HardwareParts();
+
+// The relative file paths an external command names (words with a '/' that
+// are neither placeholders nor options, quotes removed), e.g.
+// "loader/load.py" in "{python} loader/load.py {checkpoint}": the files a
+// Bazel test must carry in its runfiles (`data`).
+std::vector<std::string> CommandFiles(const std::string& command);
+
 // One part of a partition of cases: `index` in [0, count).
 struct Shard {
   int index = 0;

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
 namespace harness::scenario {
 namespace {
 
@@ -172,6 +176,56 @@ TEST(ShardTest, ParsesKOfN) {
   for (const char* bad : {"0/4", "5/4", "2", "a/b", "2/4x", "-1/2", "1/0", ""}) {
     EXPECT_EQ(ParseShard(bad).status().error_class(), ErrorClass::kInvalidArgument) << bad;
   }
+}
+
+TEST(HardwarePart, FollowsTheEnvironmentAndTheCommand) {
+  auto cases = ParseScenario(
+      "fixture: {}\ntarget: cpu\nenvironments: [missing-gpu, single-gpu, dual-gpu, old-driver, cuda-hidden]\n"
+      "strategies: [m, py, script]\ncommands: {py: \"{python} x.py\", script: \"/opt/bin/python3.11 y.py\"}\n"
+      "expect: {outcome: {m: [ok, ok, ok, ok, ok], py: [ok, ok, ok, ok, ok], script: [ok, ok, ok, ok, ok]}}\n",
+      "x.yaml");
+  ASSERT_TRUE(cases.ok()) << cases.status().ToString();
+  std::vector<std::string> parts;
+  for (const Case& c : *cases) parts.push_back(HardwarePart(c));
+  const std::vector<std::string> expected = {
+      "cpu",        "gpu",        "multi_gpu",        "driver_fault",        "driver_fault",
+      "cpu_python", "gpu_python", "multi_gpu_python", "driver_fault_python", "driver_fault_python",
+      "cpu_python", "gpu_python", "multi_gpu_python", "driver_fault_python", "driver_fault_python",
+  };
+  EXPECT_EQ(parts, expected);
+
+  Case c = (*cases)[0];
+  c.requires.min_gpus = 2;  // `requires: {gpus: 2}` on a CPU-only environment still needs the GPUs
+  EXPECT_EQ(HardwarePart(c), "multi_gpu");
+  c.command = "./pythonic_loader --x";  // a program that is not Python
+  c.requires.min_gpus = 0;
+  EXPECT_EQ(HardwarePart(c), "cpu");
+}
+
+TEST(HardwarePart, EveryShippedCaseIsInOneGeneratedPart) {
+  const std::vector<std::string> parts = HardwareParts();
+  ASSERT_EQ(parts.size(), 8u);
+  std::map<std::string, int> cells;
+  for (const std::string& f : FindScenarioFiles({"scenarios"})) {
+    auto cases = LoadScenarioFile(f);
+    ASSERT_TRUE(cases.ok()) << cases.status().ToString();
+    for (const Case& c : *cases) {
+      const std::string part = HardwarePart(c);
+      EXPECT_NE(std::find(parts.begin(), parts.end(), part), parts.end()) << c.id << ": " << part;
+      ++cells[part];
+    }
+  }
+  for (const auto& [part, count] : cells) std::printf("%-20s %d cells\n", part.c_str(), count);
+  EXPECT_GT(cells["cpu"], 0);
+  EXPECT_GT(cells["gpu"], 0);
+  EXPECT_GT(cells["multi_gpu_python"], 0);
+}
+
+TEST(CommandFiles, RelativePathsThatAreNeitherPlaceholdersNorOptions) {
+  EXPECT_EQ(CommandFiles("{python} loader/load.py {checkpoint} {target}"), std::vector<std::string>{"loader/load.py"});
+  EXPECT_EQ(CommandFiles("./bin/my_loader --config 'conf/a.yaml' --out=/tmp/x {checkpoint}"),
+            (std::vector<std::string>{"./bin/my_loader", "conf/a.yaml"}));
+  EXPECT_EQ(CommandFiles("/usr/bin/python3 -c 'import torch' {checkpoint}"), std::vector<std::string>{});
 }
 
 env::HostFacts CpuLegHost() {

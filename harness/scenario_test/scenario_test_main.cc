@@ -14,7 +14,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <set>
+#include <sstream>
 
+#include "harness/base/files.h"
 #include "harness/base/status_json.h"
 #include "harness/env/environment.h"
 #include "harness/runner/runner.h"
@@ -36,6 +39,7 @@ void RecordCaseProperties(const runner::CaseReport& r) {
   ::testing::Test::RecordProperty("environment", r.c.environment.name);
   ::testing::Test::RecordProperty("backend", std::string(env::BackendName(Options().backend)));
   ::testing::Test::RecordProperty("libtorch", Options().host.torch_version);
+  ::testing::Test::RecordProperty("hardware_part", scenario::HardwarePart(r.c));
   ::testing::Test::RecordProperty("verdict", verdict::OutcomeName(r.verdict.outcome));
   if (r.verdict.outcome == verdict::Outcome::kSkipped) return;
   ::testing::Test::RecordProperty("outcome", std::string(ErrorClassName(r.measured.outcome.error_class())));
@@ -97,11 +101,51 @@ scenario::Shard BazelShard() {
   return shard;
 }
 
+// A test that only says why it has nothing to replay: shown as SKIPPED with
+// the reason in the log and the XML, so an empty part is never silent.
+void RegisterNothingToReplay(const std::string& part, const std::string& why) {
+  ::testing::RegisterTest("NothingToReplay", scenario::TestName(part).c_str(), nullptr, nullptr, __FILE__, __LINE__,
+                          [why]() -> ::testing::Test* {
+                            struct Skip : ::testing::Test {
+                              explicit Skip(std::string w) : why(std::move(w)) {}
+                              void TestBody() override { GTEST_SKIP() << why; }
+                              std::string why;
+                            };
+                            return new Skip(why);
+                          });
+}
+
+// Takes "--NAME=VALUE" out of argv; `fallback` when absent.
+std::string TakeFlag(int* argc, char** argv, const std::string& name, std::string fallback) {
+  const std::string prefix = "--" + name + "=";
+  for (int i = 1; i < *argc; ++i) {
+    if (std::string(argv[i]).rfind(prefix, 0) != 0) continue;
+    std::string value = argv[i] + prefix.size();
+    std::copy(argv + i + 1, argv + *argc, argv + i);
+    --*argc;
+    return value;
+  }
+  return fallback;
+}
+
+std::set<std::string> SplitCommas(const std::string& text) {
+  std::set<std::string> out;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) out.insert(item);
+  return out;
+}
+
 }  // namespace
 
+// Flags (set by harness/defs.bzl): --hardware_part=P replays only the cells
+// of part P (scenario::HardwarePart; default: every cell); --hardware_parts
+// lists every part the rule generated, so that a cell in none of them is an
+// error rather than a cell no test replays. The rest are scenario paths.
 int main(int argc, char** argv) {
   const scenario::Shard shard = BazelShard();
   ::testing::InitGoogleTest(&argc, argv);
+  const std::string part = TakeFlag(&argc, argv, "hardware_part", "");
+  const std::set<std::string> generated = SplitCommas(TakeFlag(&argc, argv, "hardware_parts", ""));
   const char* tmp = std::getenv("TEST_TMPDIR");
   Options().backend = env::DefaultBackend();
   Options().host = env::ProbeHost(argv[0]);
@@ -109,7 +153,7 @@ int main(int argc, char** argv) {
   const std::vector<std::string> known = strategy::StrategyNames();
   std::vector<std::string> paths(argv + 1, argv + argc);  // what InitGoogleTest left
   if (paths.empty()) paths = {"scenarios"};
-  int cells = 0, registered = 0;
+  int cells = 0, in_part = 0, registered = 0;
   for (const std::string& file : scenario::FindScenarioFiles(paths)) {
     auto cases = scenario::LoadScenarioFile(file, &known);
     if (!cases.ok()) {
@@ -118,6 +162,22 @@ int main(int argc, char** argv) {
     }
     for (const scenario::Case& c : *cases) {
       ++cells;
+      const std::string cell_part = scenario::HardwarePart(c);
+      if (!generated.empty() && generated.count(cell_part) == 0) {
+        std::fprintf(stderr, "%s: %s needs hardware part '%s', which this rule does not generate\n", c.file.c_str(),
+                     c.id.c_str(), cell_part.c_str());
+        return 1;
+      }
+      for (const std::string& needed : scenario::CommandFiles(c.command)) {
+        if (FileExists(needed)) continue;
+        std::fprintf(stderr,
+                     "%s: the command of '%s' runs %s, which is not in this test's runfiles: add it to the `data` of "
+                     "checkpoint_scenario_test\n",
+                     c.file.c_str(), c.strategy.c_str(), needed.c_str());
+        return 1;
+      }
+      if (!part.empty() && cell_part != part) continue;
+      ++in_part;
       if (!scenario::InShard(c.id, shard)) continue;
       std::string stem = c.id.substr(0, c.id.find('/'));
       ::testing::RegisterTest(scenario::TestName(stem).c_str(),
@@ -130,10 +190,19 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "no scenario cases found in the %zu path(s) given\n", paths.size());
     return 1;
   }
-  if (registered == 0) {
-    std::fprintf(stderr, "shard %d of %d has none of the %d cells: lower shard_count\n", shard.index + 1, shard.count,
-                 cells);
+  if (shard.count > cells) {
+    std::fprintf(stderr, "shard_count = %d is more than the %d cells of these scenario files: lower shard_count\n",
+                 shard.count, cells);
     return 1;
+  }
+  const std::string part_name = part.empty() ? "all" : part;
+  if (in_part == 0) {
+    RegisterNothingToReplay(part_name, "none of the " + std::to_string(cells) + " cells of these files is in part '" +
+                                           part_name + "' (scenario::HardwarePart)");
+  } else if (registered == 0) {
+    RegisterNothingToReplay(part_name, "shard " + std::to_string(shard.index + 1) + " of " +
+                                           std::to_string(shard.count) + " drew none of the " +
+                                           std::to_string(in_part) + " cells in part '" + part_name + "'");
   }
   return RUN_ALL_TESTS();
 }

@@ -15,7 +15,7 @@ targets=(
   tests/foundation/jit_module_roundtrip_test tests/foundation/build_info_test
   tests/foundation/cuda_unavailable_test fixtures/fixture_test fixtures/retag/retag_test
   fixtures/golden/golden_test harness/recorder/recorder_test harness/env/environment_test
-  harness/worker/worker_test tests/scenario_replay_test
+  harness/worker/worker_test
   harness/recorder/ledger_test harness/recorder/cupti/activity_tracer_test
   harness/recorder/cupti/injection_test harness/recorder/cupti/injected_test
   harness/recorder/cupti/driver_tally_test harness/report/report_test
@@ -23,6 +23,9 @@ targets=(
   harness/recorder/cupti/libharness_cupti_injection.so
 )
 for t in "${targets[@]}"; do cp "$bin/$t" .gpu/bin/; done
+# The hardware parts of //tests:scenario_replay_test are one program; without
+# --hardware_part it replays every cell of scenarios/.
+cp "$bin/tests/scenario_replay_test_cpu" .gpu/bin/scenario_replay_test
 # The driver stand-in, for the driver-fault cells (HARNESS_DRIVER_FAULT_LIB).
 mkdir -p .gpu/stand_in && cp "$bin/harness/env/driver_fault/libcuda.so.1" .gpu/stand_in/
 cp -L /lib/x86_64-linux-gnu/libyaml-cpp.so.0.7 /lib/x86_64-linux-gnu/libbenchmark.so.1debian .gpu/lib/
