@@ -1,10 +1,12 @@
 #include "harness/report/report.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <string_view>
 
 #include "harness/base/bytes.h"
 #include "harness/base/files.h"
@@ -16,9 +18,43 @@ namespace {
 using recorder::Direction;
 using verdict::Outcome;
 
-std::string Escape(const std::string& s) {
+// The length of the well-formed UTF-8 sequence at s[i], or 0 (RFC 3629:
+// no overlong forms, no surrogates, nothing above U+10FFFF).
+size_t Utf8SequenceLength(std::string_view s, size_t i) {
+  const auto byte = [&](size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0; };
+  const unsigned char lead = byte(0);
+  const auto continuation = [&](size_t k, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
+    return byte(k) >= lo && byte(k) <= hi;
+  };
+  if (lead < 0x80) return 1;
+  if (lead >= 0xC2 && lead <= 0xDF) return continuation(1) ? 2 : 0;
+  if (lead >= 0xE0 && lead <= 0xEF) {
+    const unsigned char lo = lead == 0xE0 ? 0xA0 : 0x80, hi = lead == 0xED ? 0x9F : 0xBF;
+    return continuation(1, lo, hi) && continuation(2) ? 3 : 0;
+  }
+  if (lead >= 0xF0 && lead <= 0xF4) {
+    const unsigned char lo = lead == 0xF0 ? 0x90 : 0x80, hi = lead == 0xF4 ? 0x8F : 0xBF;
+    return continuation(1, lo, hi) && continuation(2) && continuation(3) ? 4 : 0;
+  }
+  return 0;
+}
+
+// Text for XML and HTML, well-formed whatever a loader printed: markup
+// characters become entities; control characters other than tab, newline
+// and carriage return, and bytes that are not UTF-8, become "\xNN" (XML 1.0
+// cannot carry them at all, not even as character references).
+std::string Escape(std::string_view s) {
   std::string out;
-  for (char c : s) {
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = s[i];
+    const size_t length = Utf8SequenceLength(s, i);
+    if (length == 0 || c == 0x7F || (c < 0x20 && c != '\t' && c != '\n' && c != '\r')) {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+      ++i;
+      continue;
+    }
     switch (c) {
       case '<':
         out += "&lt;";
@@ -33,8 +69,9 @@ std::string Escape(const std::string& s) {
         out += "&quot;";
         break;
       default:
-        out += c;
+        out.append(s.substr(i, length));
     }
+    i += length;
   }
   return out;
 }
@@ -212,10 +249,22 @@ Status WriteReports(const std::vector<runner::CaseReport>& reports, const std::s
     for (const auto& x : r.verdict.reasons) reasons += x + "\n";
     junit << "  <testcase classname=\"" << Escape(r.c.file) << "\" name=\"" << Escape(r.c.id) << "\" time=\""
           << r.wall_seconds << "\">";
+    junit << "\n    <properties>";
+    for (const auto& [name, value] : runner::CaseProperties(r)) {
+      junit << "<property name=\"" << Escape(name) << "\" value=\"" << Escape(value) << "\"/>";
+    }
+    junit << "</properties>\n    ";
     if (r.verdict.outcome == Outcome::kSkipped) junit << "<skipped message=\"" << Escape(r.skip_reason) << "\"/>";
-    if (r.verdict.outcome == Outcome::kFail || r.verdict.outcome == Outcome::kXPass)
+    if (r.verdict.outcome == Outcome::kFail || r.verdict.outcome == Outcome::kXPass) {
       junit << "<failure message=\"" << Escape(r.verdict.reasons.empty() ? "" : r.verdict.reasons[0]) << "\">"
             << Escape(reasons + (r.measured.ledger ? DumpJson(*r.measured.ledger) : std::string())) << "</failure>";
+      // What the loader printed, for the failure's story (the end of it).
+      const std::string output = r.worker_output + r.command_output;
+      constexpr size_t kOutputKept = 64 << 10;
+      junit << "<system-out>"
+            << Escape(output.size() > kOutputKept ? output.substr(output.size() - kOutputKept) : output)
+            << "</system-out>";
+    }
     junit << "</testcase>\n";
   }
   junit << "</testsuite>\n";

@@ -12,6 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "harness/base/subprocess.h"
+
 namespace harness::report {
 namespace {
 
@@ -46,6 +48,9 @@ class ReportTest : public ::testing::Test {
     runner::CaseReport failed = Case("load_then_to", "missing-gpu", verdict::Outcome::kFail);
     failed.measured.outcome = Status(ErrorClass::kCudaUnavailable, "No CUDA GPUs are available");
     failed.verdict.reasons = {"outcome: expected ok, got cuda-unavailable"};
+    // What PyTorch prints (ANSI colours), and worse: NUL, invalid UTF-8.
+    failed.worker_output = std::string("\x1b[31mUnpicklingError\x1b[0m: <weights_only> & \"x\"\n\xff\xfe ") +
+                           std::string(1, '\0') + " \xe2\x82 end \xe2\x82\xac";
     runner::CaseReport unledgered = Case("py_map_location", "missing-gpu", verdict::Outcome::kPass);
     unledgered.measured.ledger_unavailable = "CUPTI injection: process 7 (/usr/bin/python3) ended without reporting";
     runner::CaseReport skipped = Case("map_location", "dual-gpu", verdict::Outcome::kSkipped);
@@ -76,6 +81,26 @@ TEST_F(ReportTest, JunitHasOneFailureAndOneSkipWithTheirReasons) {
   EXPECT_THAT(xml, HasSubstr("tests=\"4\" failures=\"1\" skipped=\"1\""));
   EXPECT_THAT(xml, HasSubstr("<failure message=\"outcome: expected ok, got cuda-unavailable\">"));
   EXPECT_THAT(xml, HasSubstr("<skipped message=\"needs 2 GPUs, host has 0\"/>"));
+}
+
+TEST_F(ReportTest, JunitStaysWellFormedWhateverTheLoaderPrinted) {
+  // A real XML parser, not a substring: control characters and invalid
+  // UTF-8 made Python's parser reject the file before they were escaped.
+  ChildOptions options;
+  options.timeout_seconds = 60;
+  Child parse = RunProgram({"/usr/bin/python3", "-c",
+                            "import sys, xml.etree.ElementTree as E\n"
+                            "t = E.parse(sys.argv[1])\n"
+                            "out = t.find('testcase[2]/system-out').text\n"
+                            "props = {p.get('name'): p.get('value') for p in t.findall('testcase[1]/properties/property')}\n"
+                            "print(out); print(props['strategy'], props['host_to_device_bytes'])",
+                            dir_ + "/junit.xml"},
+                           {}, options);
+  ASSERT_TRUE(parse.exited) << parse.output;
+  EXPECT_EQ(parse.exit_code, 0) << parse.output;
+  EXPECT_THAT(parse.output, HasSubstr("\\x1b[31mUnpicklingError\\x1b[0m: <weights_only> & \"x\"\n\\xff\\xfe \\x00 "
+                                      "\\xe2\\x82 end \xe2\x82\xac"));
+  EXPECT_THAT(parse.output, HasSubstr("map_location 0"));
 }
 
 TEST_F(ReportTest, MatrixCellsSayOutcomeClassAndBytes) {

@@ -268,6 +268,29 @@ CaseReport RunCase(const scenario::Case& c, const RunOptions& o) {
   return r;
 }
 
+std::vector<std::pair<std::string, std::string>> CaseProperties(const CaseReport& r) {
+  std::vector<std::pair<std::string, std::string>> properties = {
+      {"strategy", r.c.strategy},
+      {"environment", r.c.environment.name},
+      {"hardware_part", scenario::HardwarePart(r.c)},
+      {"verdict", std::string(verdict::OutcomeName(r.verdict.outcome))},
+  };
+  if (r.verdict.outcome == verdict::Outcome::kSkipped) return properties;
+  properties.emplace_back("outcome", ErrorClassName(r.measured.outcome.error_class()));
+  if (!r.measured.ledger) {
+    properties.emplace_back("ledger_unavailable", r.measured.ledger_unavailable);
+    return properties;
+  }
+  for (recorder::Direction d : recorder::kDirections) {
+    properties.emplace_back(std::string(recorder::DirectionName(d)) + "_bytes",
+                            std::to_string(r.measured.TransferBytes(d)));
+  }
+  for (const auto& [device, memory] : r.measured.ledger->memory) {
+    properties.emplace_back("peak_" + device, std::to_string(memory.peak_bytes));
+  }
+  return properties;
+}
+
 void to_json(json& j, const CaseReport& r) {
   j = {{"id", r.c.id},
        {"file", r.c.file},

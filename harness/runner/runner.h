@@ -38,6 +38,13 @@ void to_json(nlohmann::json& j, const CaseReport& r);
 
 CaseReport RunCase(const scenario::Case& c, const RunOptions& options);
 
+// The case's facts as (name, value) pairs, in this order: strategy,
+// environment, hardware_part, verdict, then unless SKIPPED the outcome
+// class, "<direction>_bytes" per direction and "peak_<device>" per device
+// (or "ledger_unavailable" with the reason). The per-case properties of
+// junit.xml and of checkpoint_scenario_test's XML.
+std::vector<std::pair<std::string, std::string>> CaseProperties(const CaseReport& r);
+
 // Where fixtures are cached: $HARNESS_CACHE_DIR, else ~/.cache/ckpt-harness/fixtures.
 std::string DefaultCacheDir();
 

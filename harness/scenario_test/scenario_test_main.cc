@@ -35,25 +35,9 @@ runner::RunOptions& Options() {
 
 // The case's facts as test XML properties, for dashboards and CI filters.
 void RecordCaseProperties(const runner::CaseReport& r) {
-  ::testing::Test::RecordProperty("strategy", r.c.strategy);
-  ::testing::Test::RecordProperty("environment", r.c.environment.name);
   ::testing::Test::RecordProperty("backend", std::string(env::BackendName(Options().backend)));
   ::testing::Test::RecordProperty("libtorch", Options().host.torch_version);
-  ::testing::Test::RecordProperty("hardware_part", scenario::HardwarePart(r.c));
-  ::testing::Test::RecordProperty("verdict", verdict::OutcomeName(r.verdict.outcome));
-  if (r.verdict.outcome == verdict::Outcome::kSkipped) return;
-  ::testing::Test::RecordProperty("outcome", std::string(ErrorClassName(r.measured.outcome.error_class())));
-  if (!r.measured.ledger) {
-    ::testing::Test::RecordProperty("ledger_unavailable", r.measured.ledger_unavailable);
-    return;
-  }
-  for (recorder::Direction d : recorder::kDirections) {
-    ::testing::Test::RecordProperty(std::string(recorder::DirectionName(d)) + "_bytes",
-                                    std::to_string(r.measured.TransferBytes(d)));
-  }
-  for (const auto& [device, memory] : r.measured.ledger->memory) {
-    ::testing::Test::RecordProperty("peak_" + device, std::to_string(memory.peak_bytes));
-  }
+  for (const auto& [name, value] : runner::CaseProperties(r)) ::testing::Test::RecordProperty(name, value);
 }
 
 class ScenarioCase : public ::testing::Test {

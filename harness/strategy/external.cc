@@ -72,6 +72,13 @@ ExternalResult RunExternalCommand(const std::string& command,
   }
   try {
     if (j.contains("skip")) {
+      if (!j.at("skip").is_string() || j.at("skip").get<std::string>().empty()) {
+        result.outcome = Status(ErrorClass::kInternal,
+                                "external strategy's result breaks the protocol (harness/strategy/external.h): "
+                                "\"skip\" must be the reason, a non-empty string; got " +
+                                    j.at("skip").dump());
+        return result;
+      }
       result.skip = j.at("skip").get<std::string>();
       return result;
     }

@@ -70,7 +70,8 @@ TEST(RunExternalCommandTest, MisbehavingCommandsAreInternalErrors) {
       {"echo 'Traceback: boom'; exit 3", "printed no JSON result (exit 3): Traceback: boom"},
       {"kill -9 $$", "printed no JSON result (killed by SIGKILL)"},
       {"echo '[1, 2]'", "printed no JSON result"},
-      {"echo '{\"skip\": 5}'", "external strategy's JSON"},
+      {"echo '{\"skip\": 5}'", "\"skip\" must be the reason, a non-empty string; got 5"},
+      {"echo '{\"skip\": \"\"}'", "\"skip\" must be the reason, a non-empty string; got \"\""},
       {"echo '{\"ok\": true, \"placement\": {\"w\": 1}}'", "external strategy's JSON"},
       {"true", "printed no JSON result (exit 0)"},
   };

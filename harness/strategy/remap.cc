@@ -4,12 +4,8 @@
 // rewritten by the map into a temporary copy, which is then loaded without
 // map_location. Its cost (a rewrite of the archive on the host) is part of
 // what the recorder and the report's wall time show.
-#include <unistd.h>
-
-#include <cstdio>
-#include <cstdlib>
-
 #include "fixtures/retag/retag.h"
+#include "harness/base/files.h"
 #include "harness/strategy/strategy.h"
 
 namespace harness::strategy {
@@ -29,13 +25,15 @@ class Remap : public Strategy {
       ThrowIfError(storages.status());
       for (const fixtures::StorageInfo& s : *storages) plan.by_location[s.location] = r.target;
     }
-    const char* tmp = std::getenv("TMPDIR");
-    std::string remapped = std::string(tmp ? tmp : "/tmp") + "/remap-" + std::to_string(getpid()) + ".pt";
-    ThrowIfError(fixtures::Retag(r.path, remapped, plan));
+    // A private directory (mode 0700, unpredictable name) for the rewritten copy.
+    Result<std::string> dir = MakeTempDirectory("remap");
+    ThrowIfError(dir.status());
     struct Cleanup {
-      std::string path;
-      ~Cleanup() { std::remove(path.c_str()); }
-    } cleanup{remapped};
+      std::string dir;
+      ~Cleanup() { (void)RemoveTree(dir); }
+    } cleanup{*dir};
+    const std::string remapped = *dir + "/remapped.pt";
+    ThrowIfError(fixtures::Retag(r.path, remapped, plan));
     return fixtures::Load(remapped, r.format, c10::nullopt);
   }
 };
