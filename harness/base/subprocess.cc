@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -121,7 +122,8 @@ Child RunChild(const std::function<int(int result_fd)>& body, const ChildOptions
     int wait_ms = -1;
     if (options.timeout_seconds > 0) {
       const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      wait_ms = int((options.timeout_seconds - elapsed) * 1000);
+      const double remaining_ms = (options.timeout_seconds - elapsed) * 1000;
+      wait_ms = int(std::min(remaining_ms, 60'000.0));  // no int overflow for a long timeout
       if (wait_ms <= 0) {
         child.timed_out = true;
         break;
@@ -129,10 +131,7 @@ Child RunChild(const std::function<int(int result_fd)>& body, const ChildOptions
     }
     const int ready = poll(fds, 2, wait_ms);
     if (ready < 0 && errno == EINTR) continue;
-    if (ready == 0) {
-      child.timed_out = true;
-      break;
-    }
+    if (ready == 0) continue;  // the deadline is checked above
     for (int i = 0; i < 2; ++i) {
       if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       const ssize_t n = read(fds[i].fd, buf, sizeof(buf));

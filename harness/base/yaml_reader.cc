@@ -53,6 +53,31 @@ int64_t YamlReader::ByteSize(const YAML::Node& node, const std::string& what) co
   return *bytes;
 }
 
+namespace {
+
+void CheckNoDuplicateKeys(const YamlReader& reader, const YAML::Node& node,
+                          std::set<std::pair<int, int>>* visited) {
+  if (!visited->insert({node.Mark().line, node.Mark().column}).second) return;  // an alias, or seen
+  if (node.IsSequence()) {
+    for (const YAML::Node& item : node) CheckNoDuplicateKeys(reader, item, visited);
+  } else if (node.IsMap()) {
+    std::set<std::string> keys;
+    for (const auto& kv : node) {
+      if (kv.first.IsScalar() && !keys.insert(kv.first.Scalar()).second) {
+        reader.Fail(kv.first, "duplicate key '" + kv.first.Scalar() + "'");
+      }
+      CheckNoDuplicateKeys(reader, kv.second, visited);
+    }
+  }
+}
+
+}  // namespace
+
+void CheckNoDuplicateKeys(const YamlReader& reader, const YAML::Node& node) {
+  std::set<std::pair<int, int>> visited;
+  CheckNoDuplicateKeys(reader, node, &visited);
+}
+
 Result<std::string> ReadTextFile(const std::string& path) {
   std::ifstream in(path);
   if (!in) return Status(ErrorClass::kIoError, path + ": cannot open");

@@ -49,6 +49,11 @@ class YamlReader {
   std::string path_;
 };
 
+// Fails at the second occurrence of a key repeated in any mapping under
+// `node` (YAML forbids them; yaml-cpp would silently use the first). Each
+// node is visited once, so aliases cannot make the walk explode.
+void CheckNoDuplicateKeys(const YamlReader& reader, const YAML::Node& node);
+
 // Parses `text` and hands its root to `parse`. Any YamlError or yaml-cpp
 // exception becomes kInvalidScenario at path:line:column.
 template <typename T>
@@ -56,7 +61,9 @@ Result<T> ParseYaml(const std::string& text, const std::string& path,
                     const std::function<T(const YamlReader&, const YAML::Node&)>& parse) {
   YamlReader reader(path);
   try {
-    return parse(reader, YAML::Load(text));
+    const YAML::Node root = YAML::Load(text);
+    CheckNoDuplicateKeys(reader, root);
+    return parse(reader, root);
   } catch (const YamlError& e) {
     return Status(ErrorClass::kInvalidScenario, e.message);
   } catch (const YAML::Exception& e) {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <fstream>
 
 #include "harness/base/files.h"
 #include "harness/compat/torch_compat.h"
@@ -68,6 +69,13 @@ HostFacts ProbeHost(const std::string& argv0) {
   facts.virtual_cuda_linked = VirtualCudaLinked();
   facts.torch_has_cuda = compat::kTorchHasCuda;
   facts.torch_version = compat::kTorchVersion;
+  std::ifstream meminfo("/proc/meminfo");
+  for (std::string key; meminfo >> key;) {
+    int64_t kib = 0;
+    meminfo >> kib;
+    if (key == "MemAvailable:") facts.memory_available_bytes = kib * 1024;
+    meminfo.ignore(1 << 10, '\n');
+  }
   return facts;
 }
 

@@ -68,6 +68,7 @@ struct HostFacts {
   bool virtual_cuda_linked = false;  // the virtual backend is in this binary
   bool torch_has_cuda = false;       // this binary's LibTorch has CUDA
   std::string torch_version;         // "1.13.1", "2.11.0"
+  int64_t memory_available_bytes = 0;  // MemAvailable of /proc/meminfo; 0 = unknown
 };
 
 // False with the reason when `backend` cannot realize `env` on this host

@@ -7,12 +7,17 @@
 #include <set>
 #include <sstream>
 
+#include "harness/base/bytes.h"
 #include "harness/base/device.h"
 #include "harness/base/files.h"
 #include "harness/base/yaml_reader.h"
 
 namespace harness::scenario {
 namespace {
+
+// A case may wait this long at most (a day): larger values are typos, and
+// would overflow the millisecond timers below them.
+constexpr int kMaxTimeoutSeconds = 24 * 3600;
 
 using recorder::Direction;
 
@@ -108,7 +113,15 @@ class Parser {
     if (!target.ok()) in_.Fail(root["target"], "target: " + target.status().message());
     if (target->is_cuda() && target->index < 0) in_.Fail(root["target"], "target must be cpu or cuda:K");
     if (!root["environments"].IsSequence()) in_.Fail(root["environments"], "environments must be a list");
-    for (const auto& e : root["environments"]) t.environments.push_back(Environment(e));
+    for (const auto& e : root["environments"]) {
+      t.environments.push_back(Environment(e));
+      for (size_t i = 0; i + 1 < t.environments.size(); ++i) {
+        if (t.environments[i].name == t.environments.back().name) {
+          in_.Fail(e, "environment '" + t.environments.back().name +
+                          "' is listed twice (each cell needs its own name: give the second a `name:`)");
+        }
+      }
+    }
     t.strategies = Strategies(root);
     if (const YAML::Node commands = root["commands"]) {
       if (!commands.IsMap()) in_.Fail(commands, "commands must map a strategy name to a command line");
@@ -120,11 +133,19 @@ class Parser {
       in_.CheckKeys(r, {"gpus", "cuda_build", "torch"}, "requires");
       if (r["gpus"]) t.requires.min_gpus = in_.Int(r["gpus"], "gpus");
       if (r["cuda_build"]) t.requires.cuda_build = in_.Bool(r["cuda_build"], "cuda_build");
-      if (r["torch"]) t.requires.torch_min = in_.Str(r["torch"], "torch");
+      if (r["torch"]) {
+        t.requires.torch_min = in_.Str(r["torch"], "torch");
+        const std::string& v = t.requires.torch_min;
+        const bool version = !v.empty() && v.front() != '.' && v.back() != '.' && v.find("..") == std::string::npos &&
+                             v.find_first_not_of("0123456789.") == std::string::npos;
+        if (!version) in_.Fail(r["torch"], "torch must be a version like 2.0 or 1.13.1, got '" + v + "'");
+      }
     }
     if (root["timeout"]) {
       t.timeout_seconds = double(in_.Int(root["timeout"], "timeout"));
-      if (t.timeout_seconds <= 0) in_.Fail(root["timeout"], "timeout must be a positive number of seconds");
+      if (t.timeout_seconds <= 0 || t.timeout_seconds > kMaxTimeoutSeconds) {
+        in_.Fail(root["timeout"], "timeout must be in [1, " + std::to_string(kMaxTimeoutSeconds) + "] seconds");
+      }
     }
     if (const YAML::Node claim = root["claim"]) {
       in_.CheckKeys(claim, {"id", "text"}, "claim");
@@ -318,6 +339,11 @@ std::string SkipReason(const Case& c, env::Backend backend, const env::HostFacts
   }
   if (!c.requires.torch_min.empty() && !VersionAtLeast(host.torch_version, c.requires.torch_min)) {
     return "requires LibTorch >= " + c.requires.torch_min;
+  }
+  // Generating a fixture holds its tensors and their serialized bytes.
+  if (host.memory_available_bytes > 0 && c.fixture.total_bytes > host.memory_available_bytes / 2) {
+    return "a " + HumanBytes(c.fixture.total_bytes) + " fixture needs about twice that in host memory; this host has " +
+           HumanBytes(host.memory_available_bytes) + " available";
   }
   if (backend == env::Backend::kReal && c.requires.min_gpus > host.physical_gpus) {
     return "requires " + std::to_string(c.requires.min_gpus) + " GPU(s)";

@@ -69,7 +69,24 @@ TEST(ParseScenario, MalformedFilesNameLineAndColumn) {
        "x.yaml:6:9: xfail 'm@dual-gpu' matches no cell (strategy@environment)"},
       {"fixture: {}\ntarget: cpu\nenvironments: [missing-gpu]\nstrategies: [m]\nexpect: {outcome: {m: [ok]}}\ntimeout: "
        "0\n",
-       "x.yaml:6:10: timeout must be a positive number of seconds"},
+       "x.yaml:6:10: timeout must be in [1, 86400] seconds"},
+      {"fixture: {}\ntarget: cpu\nenvironments: [missing-gpu]\nstrategies: [m]\nexpect: {outcome: {m: [ok]}}\ntimeout: "
+       "3000000\n",
+       "x.yaml:6:10: timeout must be in [1, 86400] seconds"},
+      {"fixture: {}\ntarget: cpu\ntarget: cuda:0\nenvironments: [missing-gpu]\nstrategies: [m]\nexpect: {outcome: {m: "
+       "[ok]}}\n",
+       "x.yaml:3:1: duplicate key 'target'"},
+      {"fixture: {}\ntarget: cpu\nenvironments: [missing-gpu]\nstrategies: [m]\nexpect: {outcome: {m: [ok], m: [ok]}}\n",
+       "x.yaml:5:29: duplicate key 'm'"},
+      {"fixture: {}\ntarget: cpu\nenvironments: [missing-gpu, single-gpu, missing-gpu]\nstrategies: [m]\nexpect: "
+       "{outcome: {m: [ok, ok, ok]}}\n",
+       "x.yaml:3:41: environment 'missing-gpu' is listed twice"},
+      {"fixture: {}\ntarget: cpu\nenvironments: [missing-gpu]\nstrategies: [m]\nexpect: {outcome: {m: [ok]}}\nrequires: "
+       "{torch: x.y}\n",
+       "x.yaml:6:19: torch must be a version like 2.0 or 1.13.1, got 'x.y'"},
+      {"fixture: {golden: ../../etc/passwd}\ntarget: cpu\nenvironments: [missing-gpu]\nstrategies: [m]\nexpect: "
+       "{outcome: {m: [ok]}}\n",
+       "x.yaml:1:19: golden must name a file in fixtures/golden/"},
       {"fixture: {}\ntarget: cpu\nenvironments: [{cuda: broken}]\nstrategies: [m]\nexpect: {outcome: {m: [ok]}}\n",
        "x.yaml:3:23: cuda must be ok, hidden, no-driver, no-device or old-driver"},
       {"fixture: {}\ntarget: cpu\nenvironments: [missing-gpu]\nstrategies: [m]\nexpect: {outcome: {m: [ok]}, "
@@ -248,6 +265,14 @@ TEST(SkipReason, RequiresAndEnvironmentsAgainstTheHost) {
   EXPECT_EQ(SkipReason((*cases)[2], env::Backend::kVirtual, host),
             "needs 1 GPU(s), host has 0 (virtual devices do not reach other processes)");
   Case c = (*cases)[0];
+  Case big = c;
+  env::HostFacts small_host = host;
+  small_host.memory_available_bytes = int64_t(24) << 30;
+  big.fixture.total_bytes = int64_t(12) << 30;
+  EXPECT_EQ(SkipReason(big, env::Backend::kVirtual, small_host), "");
+  big.fixture.total_bytes = int64_t(13) << 30;  // with its serialized copy, more than the host has
+  EXPECT_EQ(SkipReason(big, env::Backend::kVirtual, small_host),
+            "a 13.00 GiB fixture needs about twice that in host memory; this host has 24.00 GiB available");
   c.requires.torch_min = "2.0";
   EXPECT_EQ(SkipReason(c, env::Backend::kVirtual, host), "requires LibTorch >= 2.0");
   c.requires.torch_min = "1.13";
