@@ -39,4 +39,49 @@ Result<Device> ParseDevice(std::string_view text) {
   return Device{Device::Type::kCuda, std::stoi(index)};
 }
 
+namespace {
+
+std::string_view Trim(std::string_view text) {
+  constexpr std::string_view kSpace = " \t\r\n";
+  const size_t begin = text.find_first_not_of(kSpace);
+  if (begin == std::string_view::npos) return {};
+  const size_t end = text.find_last_not_of(kSpace);
+  return text.substr(begin, end - begin + 1);
+}
+
+}  // namespace
+
+Result<std::map<std::string, std::string>> ParseDeviceMap(std::string_view text) {
+  const auto invalid = [text](const std::string& why) {
+    return Status(ErrorClass::kInvalidArgument, "device map '" + std::string(text) + "': " + why);
+  };
+  if (Trim(text).empty()) return invalid("empty; expected OLD=NEW[,OLD=NEW...], e.g. cpu=cuda:1");
+  std::map<std::string, std::string> map;
+  size_t start = 0;
+  for (int entry_number = 1;; ++entry_number) {
+    const size_t comma = text.find(',', start);
+    const std::string_view entry =
+        Trim(text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+    const std::string where = "entry " + std::to_string(entry_number);
+    if (entry.empty()) return invalid(where + " is empty");
+    const size_t equals = entry.find('=');
+    if (equals == std::string_view::npos) {
+      return invalid(where + " '" + std::string(entry) + "' has no '='; expected OLD=NEW");
+    }
+    if (entry.find('=', equals + 1) != std::string_view::npos) {
+      return invalid(where + " '" + std::string(entry) + "' has more than one '='");
+    }
+    const std::string from(Trim(entry.substr(0, equals)));
+    const std::string to(Trim(entry.substr(equals + 1)));
+    for (const std::string* device : {&from, &to}) {
+      Status status = ParseDevice(*device).status();
+      if (!status.ok()) return invalid(where + ": " + status.message());
+    }
+    if (!map.emplace(from, to).second) return invalid("'" + from + "' is mapped twice");
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return map;
+}
+
 }  // namespace harness

@@ -9,6 +9,7 @@
 #ifndef HARNESS_BASE_DEVICE_H_
 #define HARNESS_BASE_DEVICE_H_
 
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -35,6 +36,13 @@ struct Device {
 // string, another device type, "cpu:0", a missing, non-decimal, zero-padded
 // or out-of-range index.
 Result<Device> ParseDevice(std::string_view text);
+
+// A device map "cpu=cuda:1, cuda:0=cuda:1" (Python's dict map_location,
+// written as text): old location -> new. Whitespace around names is
+// ignored; every name must pass ParseDevice. kInvalidArgument for empty text
+// or entries, an entry without exactly one '=', or an old location given
+// twice.
+Result<std::map<std::string, std::string>> ParseDeviceMap(std::string_view text);
 
 // "cpu" for a negative index, else "cuda:K": the ledger's device names.
 std::string DeviceNameOf(int cuda_index);

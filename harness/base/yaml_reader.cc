@@ -1,5 +1,9 @@
 #include "harness/base/yaml_reader.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -9,7 +13,10 @@ namespace harness {
 
 void YamlReader::Fail(const YAML::Node& node, const std::string& what) const {
   const YAML::Mark m = node.Mark();
-  throw YamlError{path_ + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1) + ": " + what};
+  // A node with no position (the null root of an empty file) is at 1:1.
+  const int line = m.line < 0 ? 1 : m.line + 1, column = m.column < 0 ? 1 : m.column + 1;
+  throw YamlError{path_ + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " +
+                  (node.IsNull() && m.line < 0 ? "the file is empty; " : "") + what};
 }
 
 void YamlReader::CheckKeys(const YAML::Node& map, const std::set<std::string>& allowed,
@@ -78,13 +85,22 @@ void CheckNoDuplicateKeys(const YamlReader& reader, const YAML::Node& node) {
   CheckNoDuplicateKeys(reader, node, &visited);
 }
 
-Result<std::string> ReadTextFile(const std::string& path) {
+Result<std::string> ReadTextFile(const std::string& path, int64_t max_bytes) {
+  // stat first: a FIFO or a device would block or never end.
+  struct stat info;
+  if (stat(path.c_str(), &info) != 0) return Status(ErrorClass::kIoError, path + ": " + std::strerror(errno));
+  if (S_ISDIR(info.st_mode)) return Status(ErrorClass::kIoError, path + ": is a directory");
+  if (!S_ISREG(info.st_mode)) return Status(ErrorClass::kIoError, path + ": not a regular file");
+  if (info.st_size > max_bytes) {
+    return Status(ErrorClass::kInvalidScenario, path + ":1:1: the file is " + HumanBytes(info.st_size) +
+                                                    "; YAML files here are limited to " + HumanBytes(max_bytes));
+  }
   std::ifstream in(path);
   if (!in) return Status(ErrorClass::kIoError, path + ": cannot open");
-  std::stringstream s;
-  s << in.rdbuf();
+  std::stringstream text;
+  text << in.rdbuf();
   if (in.bad()) return Status(ErrorClass::kIoError, path + ": cannot be read");
-  return s.str();
+  return text.str();
 }
 
 }  // namespace harness

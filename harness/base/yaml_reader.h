@@ -67,13 +67,19 @@ Result<T> ParseYaml(const std::string& text, const std::string& path,
   } catch (const YamlError& e) {
     return Status(ErrorClass::kInvalidScenario, e.message);
   } catch (const YAML::Exception& e) {
+    // yaml-cpp says only "bad file" when it gives up on deep nesting.
+    const std::string what = e.msg == "bad file" ? "the YAML cannot be parsed (nested too deeply?)" : e.msg;
     return Status(ErrorClass::kInvalidScenario, path + ":" + std::to_string(e.mark.line + 1) + ":" +
-                                                    std::to_string(e.mark.column + 1) + ": " + e.msg);
+                                                    std::to_string(e.mark.column + 1) + ": " + what);
   }
 }
 
-// The file's text; kIoError when it cannot be read.
-Result<std::string> ReadTextFile(const std::string& path);
+// The file's text: kIoError when it is missing, no regular file (a FIFO,
+// a directory) or unreadable; kInvalidScenario when it is larger than
+// `max_bytes` (scenario files and specs are small; a huge one is a mistake
+// or an attack, refused before it is read).
+inline constexpr int64_t kMaxYamlFileBytes = 1 << 20;
+Result<std::string> ReadTextFile(const std::string& path, int64_t max_bytes = kMaxYamlFileBytes);
 
 template <typename T>
 Result<T> ParseYamlFile(const std::string& path, const std::function<T(const YamlReader&, const YAML::Node&)>& parse) {

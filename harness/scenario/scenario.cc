@@ -18,6 +18,9 @@ namespace {
 // A case may wait this long at most (a day): larger values are typos, and
 // would overflow the millisecond timers below them.
 constexpr int kMaxTimeoutSeconds = 24 * 3600;
+// A file's truth table may have this many cells at most: enough for any
+// real matrix, and a bound on what validating a hostile file costs.
+constexpr size_t kMaxCellsPerFile = 10000;
 
 using recorder::Direction;
 
@@ -123,12 +126,21 @@ class Parser {
       }
     }
     t.strategies = Strategies(root);
+    if (t.strategies.size() * t.environments.size() > kMaxCellsPerFile) {
+      in_.Fail(root["strategies"], std::to_string(t.strategies.size()) + " strategies x " +
+                                       std::to_string(t.environments.size()) + " environments is more than " +
+                                       std::to_string(kMaxCellsPerFile) + " cells; split the file");
+    }
     if (const YAML::Node commands = root["commands"]) {
       if (!commands.IsMap()) in_.Fail(commands, "commands must map a strategy name to a command line");
       for (const auto& kv : commands) t.commands[in_.Str(kv.first, "strategy")] = in_.Str(kv.second, "command");
     }
     CheckStrategiesKnown(root["strategies"], t.strategies, t.commands);
-    if (root["remap"]) t.device_map = in_.Str(root["remap"], "remap");
+    if (root["remap"]) {
+      t.device_map = in_.Str(root["remap"], "remap");
+      const Status map = ParseDeviceMap(t.device_map).status();
+      if (!map.ok()) in_.Fail(root["remap"], "remap: " + map.message());
+    }
     if (const YAML::Node r = root["requires"]) {
       in_.CheckKeys(r, {"gpus", "cuda_build", "torch"}, "requires");
       if (r["gpus"]) t.requires.min_gpus = in_.Int(r["gpus"], "gpus");
@@ -325,7 +337,9 @@ std::vector<std::string> FindScenarioFiles(const std::vector<std::string>& paths
   std::vector<std::string> files;
   for (const std::string& p : paths) {
     if (IsDirectory(p)) {
+      const size_t before = files.size();
       CollectYaml(p, 0, &files);
+      if (files.size() == before) files.push_back(p);  // none: LoadScenarioFile says "is a directory"
     } else {
       files.push_back(p);
     }

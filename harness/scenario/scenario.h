@@ -55,8 +55,9 @@ Result<std::vector<Case>> ParseScenario(const std::string& text, const std::stri
                                         const std::vector<std::string>* known_strategies = nullptr);
 
 // The scenario files under `paths`: each path that is a directory is walked
-// recursively for *.yaml (sorted); any other path is returned as given, so
-// a missing file is reported by LoadScenarioFile.
+// recursively for *.yaml (sorted); any other path, and a directory without
+// any, is returned as given, so that LoadScenarioFile reports it (missing,
+// not a regular file) instead of it vanishing from the run.
 std::vector<std::string> FindScenarioFiles(const std::vector<std::string>& paths);
 
 // Why `c` cannot run on `host` with `backend` (empty when it can): its
