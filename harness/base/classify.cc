@@ -20,6 +20,7 @@ constexpr Rule kRules[] = {
     // Device memory.
     {"CUDA out of memory", ErrorClass::kOutOfMemory},
     {"out of memory", ErrorClass::kOutOfMemory},
+    {"can't allocate memory", ErrorClass::kOutOfMemory},  // LibTorch's CPU allocator
     // No usable CUDA at all.
     {"No CUDA GPUs are available", ErrorClass::kCudaUnavailable},
     {"Found no NVIDIA driver", ErrorClass::kCudaUnavailable},
@@ -29,7 +30,11 @@ constexpr Rule kRules[] = {
     {"torch.cuda.is_available() is False", ErrorClass::kCudaUnavailable},
     {"CUDA driver initialization failed", ErrorClass::kCudaUnavailable},
     // Unsafe pickles (Python's weights_only loader).
+    // A TorchScript archive read as a plain pickle (its classes are code).
+    {"Unpickler found unknown type __torch__.", ErrorClass::kUnsupportedFormat},
+    {"Cannot use ``weights_only=True`` with TorchScript archives", ErrorClass::kUnsupportedFormat},
     {"Weights only load failed", ErrorClass::kUnsafePickle},
+    {"Unpickler found unknown type", ErrorClass::kUnsafePickle},  // os.system, builtins.eval, ...
     {"Unsupported global", ErrorClass::kUnsafePickle},
     // Files that cannot be opened (LibTorch's file adapter, both legs).
     {"open file failed because of errno", ErrorClass::kIoError},
@@ -39,7 +44,21 @@ constexpr Rule kRules[] = {
     {"failed finding central directory", ErrorClass::kCorruptCheckpoint},
     {"Unknown opcode", ErrorClass::kCorruptCheckpoint},
     {"file not found", ErrorClass::kCorruptCheckpoint},
+    {"archive does not contain any files", ErrorClass::kCorruptCheckpoint},
+    {"Unpickler found unknown torch global", ErrorClass::kCorruptCheckpoint},  // e.g. a storage type
+    {"Unexpected end of pickler archive", ErrorClass::kCorruptCheckpoint},
+    {"OSError: [Errno 22]", ErrorClass::kCorruptCheckpoint},  // Python seeking to an offset the file lacks
+    {"Only Pickle protocol 2 is supported", ErrorClass::kUnsupportedFormat},
+    {"IsADirectoryError", ErrorClass::kIoError},
+    {"Expected hasRecord(", ErrorClass::kCorruptCheckpoint},     // a record the archive needs is missing
+    {"Expected length to be", ErrorClass::kCorruptCheckpoint},   // LibTorch's unpickler on a LONG1
+    {"EOFError", ErrorClass::kCorruptCheckpoint},                // Python: the file ends early
+    {"integer multiplication overflow", ErrorClass::kCorruptCheckpoint},
+    {"Storage size calculation overflowed", ErrorClass::kCorruptCheckpoint},
+    {"Trying to resize storage that is not resizable", ErrorClass::kCorruptCheckpoint},  // past the record
+    {"does not match expected size", ErrorClass::kCorruptCheckpoint},                    // record vs numel
     {"not a zip archive", ErrorClass::kUnsupportedFormat},
+    {"UnicodeDecodeError", ErrorClass::kUnsupportedFormat},  // Python's legacy reader on other bytes
     // LibTorch's C++ unpickler turns collections.OrderedDict (what Python's
     // module.state_dict() returns) into None, then fails filling it.
     {"Expected GenericDict but got None", ErrorClass::kUnsupportedFormat},
@@ -48,6 +67,8 @@ constexpr Rule kRules[] = {
     // Bad device strings.
     {"Expected one of cpu, cuda", ErrorClass::kInvalidArgument},
     {"Invalid device string", ErrorClass::kInvalidArgument},
+    {"Device string must not be empty", ErrorClass::kInvalidArgument},
+    {"Could not parse device index", ErrorClass::kInvalidArgument},
 };
 
 }  // namespace

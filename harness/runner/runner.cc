@@ -6,6 +6,8 @@
 
 #include "fixtures/fixture.h"
 #include "fixtures/integrity.h"
+#include "fixtures/retag/retag.h"
+#include "fixtures/zip_signature.h"
 #include "harness/base/exception_boundary.h"
 #include "harness/base/files.h"
 #include "harness/base/status_json.h"
@@ -84,6 +86,37 @@ Result<Reply> RunWorker(const std::function<Reply()>& body, double timeout_secon
   } catch (const json::exception& e) {
     return Status(ErrorClass::kLost, std::string("worker sent an incomplete reply: ") + e.what());
   }
+}
+
+// The archive check's answer (fixtures::CheckStorages and the readers it needs).
+struct ArchiveCheckReply {
+  Status status;
+};
+void to_json(json& j, const ArchiveCheckReply& r) { j = {{"status", r.status}}; }
+void from_json(const json& j, ArchiveCheckReply& r) { j.at("status").get_to(r.status); }
+
+// When a loader crashed, hung up or failed with a message no rule knows, the
+// harness's own structural check of the archive says what in the file may
+// have provoked it: "crashed: ...; archive check: record data/3 is 12 bytes,
+// its storage needs 7724 (...)". The outcome stays (it is the finding), except
+// that an unclassified one takes the class the check found. The check reads
+// a hostile file, so it runs in a worker too.
+void ExplainFailure(const std::string& checkpoint, Status* outcome) {
+  const ErrorClass got = outcome->error_class();
+  if (got != ErrorClass::kInternal && got != ErrorClass::kCrashed && got != ErrorClass::kLost) return;
+  worker::WorkerResult raw;
+  Result<ArchiveCheckReply> reply = RunWorker<ArchiveCheckReply>(
+      [&] {
+        Status signature = fixtures::CheckZipSignature(checkpoint);
+        if (!signature.ok()) return ArchiveCheckReply{signature};
+        Result<std::vector<fixtures::StorageInfo>> storages = fixtures::ListStorages(checkpoint);
+        return ArchiveCheckReply{storages.ok() ? fixtures::CheckStorages(*storages) : storages.status()};
+      },
+      60, &raw, [](Status harness_error) { return ArchiveCheckReply{harness_error}; });
+  const Status check = reply.ok() ? reply->status : reply.status();
+  const std::string said = check.ok() ? "no structural problem found" : check.message();
+  const ErrorClass adopted = got == ErrorClass::kInternal && !check.ok() && reply.ok() ? check.error_class() : got;
+  *outcome = Status(adopted, outcome->message() + "; archive check: " + said);
 }
 
 // Worker 1: the fixture, made with as many devices as its placement needs.
@@ -264,6 +297,7 @@ CaseReport RunCase(const scenario::Case& c, const RunOptions& o) {
     r.measured = std::move(reply->measured);
     r.command_output = std::move(reply->command_output);
   }
+  ExplainFailure(fixture->checkpoint_path, &r.measured.outcome);
   r.verdict = verdict::Judge(c.expect, r.measured);
   return r;
 }

@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Writes the hostile checkpoint corpus of tests/badinput (Python's standard
+library only; nothing here imports torch).
+
+    make_bad_checkpoints.py PICKLE_FIXTURE TORCHSCRIPT_FIXTURE OUT_DIR MARKER
+
+PICKLE_FIXTURE and TORCHSCRIPT_FIXTURE are real checkpoints made by the
+harness (fixtures generate); every input is derived from one of them or
+written opcode by opcode. MARKER is a path that the code-running pickles
+try to create: a test proves that nothing ran by its absence. Prints one
+line per input: its file name.
+"""
+import io
+import os
+import random
+import struct
+import sys
+import zipfile
+
+
+def long1(n):
+    """LONG1: a signed 64-bit integer, negative or huge."""
+    data = n.to_bytes(8, "little", signed=True)  # LibTorch reads only 8-byte LONG1
+    return b"\x8a" + bytes([len(data)]) + data
+
+
+def text(s):
+    data = s.encode("utf-8", "surrogateescape")
+    return b"X" + struct.pack("<I", len(data)) + data
+
+
+def glob(module, name):
+    return b"c" + module.encode() + b"\n" + name.encode() + b"\n"
+
+
+def tensor_pickle(numel=4, offset=0, size=(4,), stride=(1,), location="cpu", storage="FloatStorage", key="0"):
+    """{'w': tensor} as torch.save writes it (protocol 2), with every field
+    of the storage and the tensor given."""
+    out = b"\x80\x02" + b"}" + b"(" + text("w") + glob("torch._utils", "_rebuild_tensor_v2")
+    out += b"(" + b"(" + text("storage") + glob("torch", storage) + text(key) + text(location) + long1(numel)
+    out += b"t" + b"Q"  # TUPLE, BINPERSID
+    out += long1(offset) + b"(" + b"".join(long1(s) for s in size) + b"t"
+    out += b"(" + b"".join(long1(s) for s in stride) + b"t"
+    out += b"\x89" + glob("collections", "OrderedDict") + b")" + b"R"  # NEWFALSE, OrderedDict()
+    out += b"t" + b"R" + b"u" + b"."  # TUPLE, REDUCE, SETITEMS, STOP
+    return out
+
+
+def code_pickle(module, name, argument):
+    """A pickle whose loading calls module.name(argument) (REDUCE)."""
+    return b"\x80\x02" + glob(module, name) + text(argument) + b"\x85" + b"R" + b"."  # TUPLE1, REDUCE, STOP
+
+
+def write_zip(path, entries, compression=zipfile.ZIP_STORED):
+    with zipfile.ZipFile(path, "w", compression) as z:
+        for name, data in entries:
+            z.writestr(zipfile.ZipInfo(name), data, compress_type=compression)
+
+
+def handmade(pkl, storage=b"\0" * 16, extra=()):
+    return [("archive/data.pkl", pkl), ("archive/data/0", storage), ("archive/version", b"3\n")] + list(extra)
+
+
+def main():
+    pickle_fixture, script_fixture, out, marker = sys.argv[1:5]
+    os.makedirs(out, exist_ok=True)
+    real = open(pickle_fixture, "rb").read()
+    entries = [(i.filename, zipfile.ZipFile(pickle_fixture).read(i.filename))
+               for i in zipfile.ZipFile(pickle_fixture).infolist()]
+    script = [(i.filename, zipfile.ZipFile(script_fixture).read(i.filename))
+              for i in zipfile.ZipFile(script_fixture).infolist()]
+    rng = random.Random(20261202)
+    made = {}
+
+    def raw(name, data):
+        made[name] = lambda path: open(path, "wb").write(data)
+
+    def zipped(name, items, compression=zipfile.ZIP_STORED):
+        made[name] = lambda path: write_zip(path, items, compression)
+
+    def flipped(data, start, end, count=8):
+        b = bytearray(data)
+        for _ in range(count):
+            b[rng.randrange(start, end)] ^= 0xFF
+        return bytes(b)
+
+    raw("empty", b"")
+    raw("one_byte", b"P")
+    raw("random_bytes", bytes(rng.randrange(256) for _ in range(4096)))
+    raw("text", b"this is not a checkpoint\n" * 40)
+    raw("legacy_torch_save", b"\x80\x02\x8a\x0alw\xf9\x1c\xd7\xf8\xa5\x5c\x0b\x00." + b"\0" * 64)  # pre-1.6 magic
+    for percent in (10, 50, 99):
+        raw("truncated_%d_percent" % percent, real[: len(real) * percent // 100])
+    zipped("empty_zip", [])
+    zipped("zip_without_data_pkl", [e for e in entries if not e[0].endswith("data.pkl")])
+    zipped("zip_without_storage_record", [e for e in entries if not e[0].endswith("data/0")])
+    zipped("record_shorter_than_tensor", [(n, d[:12] if n.endswith("data/0") else d) for n, d in entries])
+    zipped("deflate_compressed", entries, zipfile.ZIP_DEFLATED)
+    zipped("duplicate_entries", entries + [e for e in entries if e[0].endswith("data.pkl")])
+    zipped("path_traversal_names", [("../../" + n, d) for n, d in entries])
+    central = real.rfind(b"PK\x01\x02", 0, real.rfind(b"PK\x05\x06"))
+    raw("corrupted_central_directory", flipped(real, real.find(b"PK\x01\x02"), len(real) - 22, 32))
+    pkl_name, pkl = next(e for e in entries if e[0].endswith("data.pkl"))
+    zipped("bitflip_data_pkl", [(n, flipped(d, 0, len(d)) if n == pkl_name else d) for n, d in entries])
+    raw("bitflip_zip_header", flipped(real, 4, 30, 6))
+    zipped("pickle_without_stop", [(n, d[:-1] if n == pkl_name else d) for n, d in entries])
+    zipped("pickle_unknown_protocol", [(n, b"\x80\x09" + d[2:] if n == pkl_name else d) for n, d in entries])
+    zipped("zip_without_version", [e for e in entries if not e[0].endswith("version")])
+    for module, name, argument in (("os", "system", "touch " + marker),
+                                   ("builtins", "eval", "open(%r, 'w')" % marker),
+                                   ("subprocess", "Popen", "touch " + marker)):
+        zipped("pickle_%s_%s" % (module, name.lower()), handmade(code_pickle(module, name, argument)))
+    zipped("pickle_nested_100k", handmade(b"\x80\x02" + b"]" * 100000 + b"a" * 99999 + b"."))
+    zipped("handmade_valid", handmade(tensor_pickle()))  # the control: it must load
+    zipped("storage_2pow60_elements", handmade(tensor_pickle(numel=2**60, size=(2**60,))))
+    zipped("negative_size", handmade(tensor_pickle(size=(-4,))))
+    zipped("negative_stride", handmade(tensor_pickle(stride=(-1,))))
+    zipped("offset_past_end", handmade(tensor_pickle(offset=1000)))
+    zipped("storage_larger_than_record", handmade(tensor_pickle(numel=1024, size=(1024,))))
+    zipped("unknown_storage_dtype", handmade(tensor_pickle(storage="Float128Storage")))
+    for label, location in (("minus_one", "cuda:-1"), ("huge_index", "cuda:99999999999"), ("tpu", "tpu:0"),
+                            ("abc", "cuda:abc"), ("empty", "")):
+        zipped("device_" + label, handmade(tensor_pickle(location=location)))
+    zipped("torchscript_corrupted_constants", [(n, b"\x80\x02garbage" if n.endswith("constants.pkl") else d)
+                                               for n, d in script])
+    zipped("torchscript_corrupted_code", [(n, b"def forward(self:\n  return ((" if n.endswith("__torch__.py") else d)
+                                          for n, d in script])
+    for name in sorted(made):
+        made[name](os.path.join(out, name + ".pt"))
+        print(name + ".pt")
+
+
+if __name__ == "__main__":
+    main()
