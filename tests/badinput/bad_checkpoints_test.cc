@@ -137,7 +137,7 @@ TEST(BadCheckpoints, InspectCheckAndRetagClassifyEveryInput) {
 TEST(BadCheckpoints, EveryStrategyEndsClassifiedAndNoCheckpointCodeRuns) {
   setenv("HARNESS_GOLDEN_DIR", Corpus().c_str(), 1);
   runner::RunOptions options;
-  options.backend = env::Backend::kVirtual;
+  options.backend = env::DefaultBackend();  // virtual on the CPU leg; real (no GPU: hidden) on the CUDA leg
   options.host = env::ProbeHost("harness/cli/replay");
   options.cache_dir = Tmp() + "/cache";
   const std::map<std::string, std::string> kStrategies = {
@@ -163,7 +163,10 @@ TEST(BadCheckpoints, EveryStrategyEndsClassifiedAndNoCheckpointCodeRuns) {
       c.target = "cpu";
       c.timeout_seconds = 60;
       const runner::CaseReport r = runner::RunCase(c, options);
-      if (r.verdict.outcome == verdict::Outcome::kSkipped) continue;  // e.g. no Python torch here
+      if (r.verdict.outcome == verdict::Outcome::kSkipped) {  // e.g. no Python torch here
+        std::printf("skipped: %s: %s\n", c.id.c_str(), r.skip_reason.c_str());
+        continue;
+      }
       ++tally.runs;
       const ErrorClass got = r.measured.outcome.error_class();
       ++by_class[std::string(ErrorClassName(got))];
