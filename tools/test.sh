@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test suite: install what is missing, check the layering, then on both
 # LibTorch legs `bazel test //...` here and in examples/consumer (a user's
-# repository that uses this one). Ends with one summary line per run and a
-# total.
+# repository that uses this one), then the CPU leg's unit tests under
+# ASan+UBSan (HARNESS_SKIP_ASAN=1 skips them). Ends with one summary line per
+# run and a total.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$root/tools/setup.sh" || exit 1
@@ -33,6 +34,12 @@ for leg in ${HARNESS_LEGS:-cpu cuda}; do
   run_bazel_tests "leg $leg" "$root/tools/bazelw" "$leg" test //...
   run_bazel_tests "consumer $leg" "$root/examples/consumer/test.sh" "$leg"
 done
+# The CPU leg's unit tests under ASan+UBSan (--config=asan in .bazelrc), in
+# an output base of their own so that the legs' caches stay valid.
+if [ -z "${HARNESS_SKIP_ASAN:-}" ]; then
+  run_bazel_tests "asan cpu" env HARNESS_BAZEL_CACHE="${HARNESS_BAZEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ckpt-harness}/asan" \
+    "$root/tools/bazelw" cpu test --config=asan //harness/... //fixtures/... //tools/fuzz/...
+fi
 printf '%s\n' "${summary[@]}"
 echo "$passed passed, $failed failed"
 exit $status

@@ -66,7 +66,7 @@ void CountingCudaCopy(at::TensorIterator& iter, bool non_blocking) {
   original_cuda_copy(iter, non_blocking);
   const bool leaf = !inner_copy_ran;
   inner_copy_ran = true;
-  if (active == nullptr || !leaf) return;
+  if (active == nullptr || !leaf || bytes == 0) return;  // zero bytes: see OnStart
   std::lock_guard<std::mutex> lock(active->mu);
   active->copy_kernel.Add(src_index, dst_index, bytes);
   if (src_index >= 0) active->devices_touched.insert(src_index);
@@ -194,9 +194,13 @@ std::unique_ptr<at::ObserverContext> OnStart(const at::RecordFunction& fn) {
         const at::Tensor& src = inputs[1].toTensor();
         int64_t bytes = src.numel() * int64_t(src.element_size());
         active->dispatcher_saw_inputs = true;
-        active->dispatcher.Add(DeviceIndexOf(inputs[1]), DeviceIndexOf(inputs[0]), bytes);
-        active->by_op[op_stack.front()].Add(bytes);
-        ++copies_counted;
+        // A copy of zero bytes moves nothing, and no device or driver sees
+        // it: no source counts it.
+        if (bytes > 0) {
+          active->dispatcher.Add(DeviceIndexOf(inputs[1]), DeviceIndexOf(inputs[0]), bytes);
+          active->by_op[op_stack.front()].Add(bytes);
+          ++copies_counted;
+        }
         dispatcher_counted_this_copy = true;
       } else {
         active->dispatcher_missed_inputs = true;
@@ -221,6 +225,7 @@ void CountToCopyFromOutput(const at::RecordFunction& fn) {
     const at::Tensor& dst = outputs[0].toTensor();
     if (src.is_same(dst)) return;  // no copy was needed
     int64_t bytes = src.numel() * int64_t(src.element_size());
+    if (bytes == 0) return;  // moves nothing (see OnStart)
     std::lock_guard<std::mutex> lock(active->mu);
     active->dispatcher_saw_inputs = true;
     active->dispatcher.Add(DeviceIndexOf(inputs[0]), DeviceIndexOf(outputs[0]), bytes);

@@ -60,11 +60,15 @@ ExternalResult RunExternalCommand(const std::string& command,
     result.outcome = Status(ErrorClass::kInternal, "cannot start the external strategy: " + child.start_error);
     return result;
   }
-  result.raw_output =
-      child.output.size() > kRawOutputKept ? child.output.substr(child.output.size() - kRawOutputKept) : child.output;
   const std::string exit =
       child.exited ? "exit " + std::to_string(child.exit_code) : "killed by SIG" + SignalName(child.signal);
-  const nlohmann::json j = nlohmann::json::parse(LastLine(child.output), nullptr, false);
+  return ParseExternalResult(child.output, exit);
+}
+
+ExternalResult ParseExternalResult(const std::string& output, const std::string& exit) {
+  ExternalResult result;
+  result.raw_output = output.size() > kRawOutputKept ? output.substr(output.size() - kRawOutputKept) : output;
+  const nlohmann::json j = nlohmann::json::parse(LastLine(output), nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
     result.outcome =
         Status(ErrorClass::kInternal, "external strategy printed no JSON result (" + exit + "): " + result.raw_output);
@@ -92,7 +96,7 @@ ExternalResult RunExternalCommand(const std::string& command,
     result.storage = j.value("storage", std::map<std::string, int64_t>{});
   } catch (const nlohmann::json::exception& e) {
     result.outcome = Status(ErrorClass::kInternal, std::string("external strategy's JSON: ") + e.what() + ": " +
-                                                       LastLine(child.output).substr(0, 500));
+                                                       LastLine(output).substr(0, 500));
   }
   return result;
 }

@@ -47,6 +47,11 @@ struct ExternalResult {
 std::string ExpandCommand(const std::string& command, const std::string& checkpoint, const std::string& target,
                           const std::string& format);
 
+// What a command's output says, by the protocol above: its last line as the
+// JSON result (`exit` describes how the command ended, for messages). Any
+// output gives a result, classified, never an exception.
+ExternalResult ParseExternalResult(const std::string& output, const std::string& exit);
+
 // Runs `command` through /bin/sh with `extra_env` added to the environment.
 // A non-zero exit without a JSON line is kInternal with the output attached.
 ExternalResult RunExternalCommand(const std::string& command,

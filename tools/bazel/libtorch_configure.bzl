@@ -131,7 +131,10 @@ def _libtorch_configure_impl(rctx):
         '    name = "torch",',
         '    hdrs = glob(["include/**/*.h", "include/**/*.hpp", "include/**/*.cuh", "include/**/*.inc", "include/**/*.def"]),',
         '    includes = ["include", "include/torch/csrc/api/include"],',
-        '    defines = ["_GLIBCXX_USE_CXX11_ABI=%s"],' % cxx11_abi,
+        # LibTorch's release builds define NDEBUG, and their inline headers
+        # assume it: without it, RecordFunction::inputs() asserts on a flag
+        # that only debug builds of LibTorch ever set (found under UBSan).
+        '    defines = ["_GLIBCXX_USE_CXX11_ABI=%s", "NDEBUG"],' % cxx11_abi,
         "    linkopts = %r," % linkopts,
         ")",
         "cc_library(",
