@@ -79,9 +79,10 @@ def checkpoint_scenario_test(
         for part in shard_count:
             if part not in part_names:
                 fail("shard_count names part '%s'; the parts are %s" % (part, ", ".join(part_names)))
+    known_tags = {tag: True for _, part_tags in parts for tag in part_tags}
     for tag in exec_properties_by_tag:
-        if tag != "*" and tag not in ["gpu", "multi-gpu", "driver-fault", "python"]:
-            fail("exec_properties_by_tag names tag '%s'; the tags are *, gpu, multi-gpu, driver-fault, python" % tag)
+        if tag != "*" and tag not in known_tags:
+            fail("exec_properties_by_tag names tag '%s'; the tags are *, %s" % (tag, ", ".join(known_tags.keys())))
     tests = []
     for part, part_tags in parts:
         shards = shard_count.get(part) if type(shard_count) == "dict" else shard_count

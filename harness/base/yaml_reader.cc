@@ -1,11 +1,11 @@
 #include "harness/base/yaml_reader.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "harness/base/bytes.h"
 
@@ -86,21 +86,35 @@ void CheckNoDuplicateKeys(const YamlReader& reader, const YAML::Node& node) {
 }
 
 Result<std::string> ReadTextFile(const std::string& path, int64_t max_bytes) {
-  // stat first: a FIFO or a device would block or never end.
+  // Opened without blocking and checked through the descriptor: a FIFO or a
+  // device is refused, and nothing can be swapped in between.
+  const int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return Status(ErrorClass::kIoError, path + ": " + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { close(fd); }
+  } closer{fd};
   struct stat info;
-  if (stat(path.c_str(), &info) != 0) return Status(ErrorClass::kIoError, path + ": " + std::strerror(errno));
+  if (fstat(fd, &info) != 0) return Status(ErrorClass::kIoError, path + ": " + std::strerror(errno));
   if (S_ISDIR(info.st_mode)) return Status(ErrorClass::kIoError, path + ": is a directory");
   if (!S_ISREG(info.st_mode)) return Status(ErrorClass::kIoError, path + ": not a regular file");
-  if (info.st_size > max_bytes) {
-    return Status(ErrorClass::kInvalidScenario, path + ":1:1: the file is " + HumanBytes(info.st_size) +
+  const auto too_large = [&](int64_t bytes) {
+    return Status(ErrorClass::kInvalidScenario, path + ":1:1: the file is " + HumanBytes(bytes) +
                                                     "; YAML files here are limited to " + HumanBytes(max_bytes));
+  };
+  if (info.st_size > max_bytes) return too_large(info.st_size);
+  // Read at most one byte past the limit: st_size may not tell (a file that grows).
+  std::string text;
+  char buffer[1 << 16];
+  for (;;) {
+    const ssize_t got = read(fd, buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return Status(ErrorClass::kIoError, path + ": cannot be read: " + std::strerror(errno));
+    if (got == 0) break;
+    text.append(buffer, static_cast<size_t>(got));
+    if (static_cast<int64_t>(text.size()) > max_bytes) return too_large(static_cast<int64_t>(text.size()));
   }
-  std::ifstream in(path);
-  if (!in) return Status(ErrorClass::kIoError, path + ": cannot open");
-  std::stringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return Status(ErrorClass::kIoError, path + ": cannot be read");
-  return text.str();
+  return text;
 }
 
 }  // namespace harness

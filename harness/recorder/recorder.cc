@@ -225,9 +225,9 @@ void CountToCopyFromOutput(const at::RecordFunction& fn) {
     const at::Tensor& dst = outputs[0].toTensor();
     if (src.is_same(dst)) return;  // no copy was needed
     int64_t bytes = src.numel() * int64_t(src.element_size());
-    if (bytes == 0) return;  // moves nothing (see OnStart)
     std::lock_guard<std::mutex> lock(active->mu);
     active->dispatcher_saw_inputs = true;
+    if (bytes == 0) return;  // moves nothing (see OnStart)
     active->dispatcher.Add(DeviceIndexOf(inputs[0]), DeviceIndexOf(outputs[0]), bytes);
     active->by_op[op_stack.front()].Add(bytes);
     ++copies_counted;

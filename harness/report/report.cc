@@ -18,8 +18,9 @@ namespace {
 using recorder::Direction;
 using verdict::Outcome;
 
-// The length of the well-formed UTF-8 sequence at s[i], or 0 (RFC 3629:
-// no overlong forms, no surrogates, nothing above U+10FFFF).
+// The length of the well-formed UTF-8 sequence at s[i] that XML 1.0 may
+// carry, or 0 (RFC 3629: no overlong forms, no surrogates, nothing above
+// U+10FFFF; and not U+FFFE or U+FFFF).
 size_t Utf8SequenceLength(std::string_view s, size_t i) {
   const auto byte = [&](size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0; };
   const unsigned char lead = byte(0);
@@ -30,7 +31,9 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   if (lead >= 0xC2 && lead <= 0xDF) return continuation(1) ? 2 : 0;
   if (lead >= 0xE0 && lead <= 0xEF) {
     const unsigned char lo = lead == 0xE0 ? 0xA0 : 0x80, hi = lead == 0xED ? 0x9F : 0xBF;
-    return continuation(1, lo, hi) && continuation(2) ? 3 : 0;
+    if (!continuation(1, lo, hi) || !continuation(2)) return 0;
+    // U+FFFE and U+FFFF are UTF-8 but not XML 1.0 characters.
+    return lead == 0xEF && byte(1) == 0xBF && byte(2) >= 0xBE ? 0 : 3;
   }
   if (lead >= 0xF0 && lead <= 0xF4) {
     const unsigned char lo = lead == 0xF0 ? 0x90 : 0x80, hi = lead == 0xF4 ? 0x8F : 0xBF;

@@ -50,7 +50,7 @@ class ReportTest : public ::testing::Test {
     failed.verdict.reasons = {"outcome: expected ok, got cuda-unavailable"};
     // What PyTorch prints (ANSI colours), and worse: NUL, invalid UTF-8.
     failed.worker_output = std::string("\x1b[31mUnpicklingError\x1b[0m: <weights_only> & \"x\"\n\xff\xfe ") +
-                           std::string(1, '\0') + " \xe2\x82 end \xe2\x82\xac";
+                           std::string(1, '\0') + " \xe2\x82 end \xe2\x82\xac\xef\xbf\xbf";
     runner::CaseReport unledgered = Case("py_map_location", "missing-gpu", verdict::Outcome::kPass);
     unledgered.measured.ledger_unavailable = "CUPTI injection: process 7 (/usr/bin/python3) ended without reporting";
     runner::CaseReport skipped = Case("map_location", "dual-gpu", verdict::Outcome::kSkipped);
@@ -99,7 +99,7 @@ TEST_F(ReportTest, JunitStaysWellFormedWhateverTheLoaderPrinted) {
   ASSERT_TRUE(parse.exited) << parse.output;
   EXPECT_EQ(parse.exit_code, 0) << parse.output;
   EXPECT_THAT(parse.output, HasSubstr("\\x1b[31mUnpicklingError\\x1b[0m: <weights_only> & \"x\"\n\\xff\\xfe \\x00 "
-                                      "\\xe2\\x82 end \xe2\x82\xac"));
+                                      "\\xe2\\x82 end \xe2\x82\xac\\xef\\xbf\\xbf"));
   EXPECT_THAT(parse.output, HasSubstr("map_location 0"));
 }
 

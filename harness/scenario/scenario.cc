@@ -116,13 +116,15 @@ class Parser {
     if (!target.ok()) in_.Fail(root["target"], "target: " + target.status().message());
     if (target->is_cuda() && target->index < 0) in_.Fail(root["target"], "target must be cpu or cuda:K");
     if (!root["environments"].IsSequence()) in_.Fail(root["environments"], "environments must be a list");
+    if (root["environments"].size() > kMaxCellsPerFile) {
+      in_.Fail(root["environments"], "more than " + std::to_string(kMaxCellsPerFile) + " environments; split the file");
+    }
+    std::set<std::string> names;
     for (const auto& e : root["environments"]) {
       t.environments.push_back(Environment(e));
-      for (size_t i = 0; i + 1 < t.environments.size(); ++i) {
-        if (t.environments[i].name == t.environments.back().name) {
-          in_.Fail(e, "environment '" + t.environments.back().name +
-                          "' is listed twice (each cell needs its own name: give the second a `name:`)");
-        }
+      if (!names.insert(t.environments.back().name).second) {
+        in_.Fail(e, "environment '" + t.environments.back().name +
+                        "' is listed twice (each cell needs its own name: give the second a `name:`)");
       }
     }
     t.strategies = Strategies(root);
@@ -372,7 +374,12 @@ HardwareNeeds NeedsOf(const Case& c) {
   HardwareNeeds needs;
   needs.gpus = std::max(c.environment.ExpectedDeviceCount(), c.requires.min_gpus);
   needs.driver_fault = c.environment.cuda != env::CudaState::kOk;
-  const std::string program = c.command.substr(0, c.command.find(' '));
+  // The program: the first word that is neither VAR=value nor `env`.
+  std::istringstream words(c.command);
+  std::string program;
+  while (words >> program && (program.find('=') != std::string::npos || program == "env" ||
+                              program.substr(program.rfind('/') + 1) == "env")) {
+  }
   const std::string program_name = program.substr(program.rfind('/') + 1);
   const bool python_program = program_name.rfind("python", 0) == 0 &&
                               program_name.find_first_not_of("0123456789.", 6) == std::string::npos;
@@ -400,12 +407,13 @@ std::vector<std::string> CommandFiles(const std::string& command) {
   std::vector<std::string> files;
   std::istringstream words(command);
   for (std::string word; words >> word;) {
+    if (word == "-c") break;  // the rest is a program text (python -c '...'), not file names
     word.erase(std::remove(word.begin(), word.end(), '\''), word.end());
     word.erase(std::remove(word.begin(), word.end(), '"'), word.end());
     const bool relative_path = word.find('/') != std::string::npos && word[0] != '/' && word[0] != '-';
-    if (relative_path && word.find('{') == std::string::npos && word.find('=') == std::string::npos) {
-      files.push_back(word);
-    }
+    // Placeholders, VAR=value, redirections, variables, home folders, URLs
+    // and shell code are no runfiles to check.
+    if (relative_path && word.find_first_of("{}=$~<>|:()`&;*?") == std::string::npos) files.push_back(word);
   }
   return files;
 }

@@ -46,7 +46,10 @@ struct Case {
   std::string claim_text;
 };
 
-// Parses one file. Errors are kInvalidScenario with "file:line:column: ...".
+// Parses one file. Errors are kInvalidScenario with "file:line:column: ...",
+// or kIoError for a path that is missing or no regular file (a FIFO, a
+// directory). Limits: 1 MiB per file, 10,000 cells per table, timeouts of
+// at most a day.
 // With `known_strategies`, a strategy that is neither among them nor under
 // `commands:` is an error too.
 Result<std::vector<Case>> LoadScenarioFile(const std::string& path,

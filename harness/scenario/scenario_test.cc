@@ -214,6 +214,8 @@ TEST(HardwarePart, FollowsTheEnvironmentAndTheCommand) {
   Case c = (*cases)[0];
   c.requires.min_gpus = 2;  // `requires: {gpus: 2}` on a CPU-only environment still needs the GPUs
   EXPECT_EQ(HardwarePart(c), "multi_gpu");
+  c.command = "env PYTHONPATH=. python3 loader/load.py";  // a launcher before Python
+  EXPECT_EQ(HardwarePart(c), "multi_gpu_python");
   c.command = "./pythonic_loader --x";  // a program that is not Python
   c.requires.min_gpus = 0;
   EXPECT_EQ(HardwarePart(c), "cpu");
@@ -243,6 +245,10 @@ TEST(CommandFiles, RelativePathsThatAreNeitherPlaceholdersNorOptions) {
   EXPECT_EQ(CommandFiles("./bin/my_loader --config 'conf/a.yaml' --out=/tmp/x {checkpoint}"),
             (std::vector<std::string>{"./bin/my_loader", "conf/a.yaml"}));
   EXPECT_EQ(CommandFiles("/usr/bin/python3 -c 'import torch' {checkpoint}"), std::vector<std::string>{});
+  // Shell words that are no runfiles: redirections, variables, home
+  // folders, URLs, and everything after -c.
+  EXPECT_EQ(CommandFiles("$HOME/x.py ~/bin/y 2>/dev/null https://h/p loader/a.py -c 'run b/c.py'"),
+            std::vector<std::string>{"loader/a.py"});
 }
 
 env::HostFacts CpuLegHost() {

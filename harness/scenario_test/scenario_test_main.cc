@@ -1,7 +1,7 @@
 // The main() of checkpoint_scenario_test (harness/defs.bzl): replays the
 // scenario files named on its command line (default: scenarios/), one
 // GoogleTest case per cell of each truth table, named
-// "<file>_<strategy>_<environment>". A SKIPPED cell shows its reason; a
+// "<file>.<strategy>_<environment>". A SKIPPED cell shows its reason; a
 // failure prints the expectation and the ledger side by side.
 //
 // Bazel's sharding protocol is honoured with the partition the replay CLI
@@ -11,6 +11,7 @@
 // bytes per direction and peak per device (RecordProperty).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -130,6 +131,17 @@ int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   const std::string part = TakeFlag(&argc, argv, "hardware_part", "");
   const std::set<std::string> generated = SplitCommas(TakeFlag(&argc, argv, "hardware_parts", ""));
+  const std::vector<std::string> known_parts = scenario::HardwareParts();
+  for (const std::string& p : generated.empty() && part.empty() ? std::set<std::string>{} : generated) {
+    if (std::find(known_parts.begin(), known_parts.end(), p) == known_parts.end()) {
+      std::fprintf(stderr, "--hardware_parts: unknown part '%s'\n", p.c_str());
+      return 1;
+    }
+  }
+  if (!part.empty() && std::find(known_parts.begin(), known_parts.end(), part) == known_parts.end()) {
+    std::fprintf(stderr, "--hardware_part=%s: unknown part (scenario::HardwareParts)\n", part.c_str());
+    return 1;
+  }
   const char* tmp = std::getenv("TEST_TMPDIR");
   Options().backend = env::DefaultBackend();
   Options().host = env::ProbeHost(argv[0]);

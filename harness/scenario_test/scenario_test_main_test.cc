@@ -111,6 +111,7 @@ TEST(ScenarioTestMain, MistakesInTheRuleStopTheTestWithTheFix) {
       {{"--hardware_parts=cpu,gpu", cpu_only}, 0,
        "two_cells/map_location@dual-gpu needs hardware part 'multi_gpu', which this rule does not generate"},
       {{"--hardware_part=cpu", "/nonexistent/dir/x.yaml"}, 0, "/nonexistent/dir/x.yaml"},
+      {{"--hardware_part=gpus", cpu_only}, 0, "--hardware_part=gpus: unknown part"},
   };
   for (const auto& mistake : kMistakes) {
     const MainRun r = RunMain(mistake.args, mistake.shards > 0 ? 0 : -1, mistake.shards);

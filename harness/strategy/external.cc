@@ -80,7 +80,8 @@ ExternalResult ParseExternalResult(const std::string& output, const std::string&
         result.outcome = Status(ErrorClass::kInternal,
                                 "external strategy's result breaks the protocol (harness/strategy/external.h): "
                                 "\"skip\" must be the reason, a non-empty string; got " +
-                                    j.at("skip").dump());
+                                    (j.at("skip").is_primitive() ? j.at("skip").dump().substr(0, 200)
+                                                                 : std::string("a JSON ") + j.at("skip").type_name()));
         return result;
       }
       result.skip = j.at("skip").get<std::string>();

@@ -10,8 +10,8 @@ written opcode by opcode. MARKER is a path that the code-running pickles
 try to create: a test proves that nothing ran by its absence. Prints one
 line per input: its file name.
 """
-import io
 import os
+import pickle
 import random
 import struct
 import sys
@@ -88,7 +88,9 @@ def main():
     raw("one_byte", b"P")
     raw("random_bytes", bytes(rng.randrange(256) for _ in range(4096)))
     raw("text", b"this is not a checkpoint\n" * 40)
-    raw("legacy_torch_save", b"\x80\x02\x8a\x0alw\xf9\x1c\xd7\xf8\xa5\x5c\x0b\x00." + b"\0" * 64)  # pre-1.6 magic
+    # Before 1.6, torch.save wrote pickles one after another: the magic
+    # number, the protocol version, sys_info, then the data.
+    raw("legacy_torch_save", pickle.dumps(0x1950A86A20F9469CFC6C, 2) + pickle.dumps(1001, 2) + b"\x80\x02}.")
     for percent in (10, 50, 99):
         raw("truncated_%d_percent" % percent, real[: len(real) * percent // 100])
     zipped("empty_zip", [])
@@ -98,7 +100,6 @@ def main():
     zipped("deflate_compressed", entries, zipfile.ZIP_DEFLATED)
     zipped("duplicate_entries", entries + [e for e in entries if e[0].endswith("data.pkl")])
     zipped("path_traversal_names", [("../../" + n, d) for n, d in entries])
-    central = real.rfind(b"PK\x01\x02", 0, real.rfind(b"PK\x05\x06"))
     raw("corrupted_central_directory", flipped(real, real.find(b"PK\x01\x02"), len(real) - 22, 32))
     pkl_name, pkl = next(e for e in entries if e[0].endswith("data.pkl"))
     zipped("bitflip_data_pkl", [(n, flipped(d, 0, len(d)) if n == pkl_name else d) for n, d in entries])

@@ -15,27 +15,34 @@
 
 namespace {
 
-void Collect(const std::string& path, std::vector<std::string>* files) {
+// False when `path` does not exist: a wrong path is an error, not fewer inputs.
+bool Collect(const std::string& path, std::vector<std::string>* files) {
   struct stat info;
-  if (stat(path.c_str(), &info) != 0) return;
+  if (stat(path.c_str(), &info) != 0) return false;
   if (!S_ISDIR(info.st_mode)) {
     files->push_back(path);
-    return;
+    return true;
   }
   DIR* dir = opendir(path.c_str());
-  if (dir == nullptr) return;
+  if (dir == nullptr) return false;
   while (dirent* entry = readdir(dir)) {
     const std::string name = entry->d_name;
     if (name != "." && name != "..") Collect(path + "/" + name, files);
   }
   closedir(dir);
+  return true;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::string> files;
-  for (int i = 1; i < argc; ++i) Collect(argv[i], &files);
+  for (int i = 1; i < argc; ++i) {
+    if (!Collect(argv[i], &files)) {
+      std::fprintf(stderr, "%s: no such file or folder\n", argv[i]);
+      return 1;
+    }
+  }
   for (const std::string& file : files) {
     std::ifstream in(file, std::ios::binary);
     std::stringstream bytes;

@@ -3,7 +3,8 @@
 # each for RUNS executions (default 1,000,000) from a copy of its seeds.
 # Prints each target's executions, new inputs and time; a crash stops with
 # libFuzzer's report and the input saved as crash-* under the work folder
-# (commit it to tools/fuzz/seeds/ as a regression input).
+# (commit it to tools/fuzz/seeds/<device|external_result|scenario>/ as a
+# regression input; the seed lists are FUZZ_TARGETS in tools/fuzz/BUILD).
 #
 #   tools/fuzz/run.sh [RUNS] [TARGET...]
 set -euo pipefail
@@ -26,7 +27,8 @@ for t in "${targets[@]}"; do
   mkdir -p "$corpus"
   # The seeds the regression test replays (FUZZ_TARGETS in tools/fuzz/BUILD).
   case "$t" in
-    scenario_fuzzer) cp scenarios/*.yaml scenarios/claims/*.yaml tests/badinput/scenarios/*.yaml "$corpus/" ;;
+    scenario_fuzzer) cp scenarios/*.yaml scenarios/claims/*.yaml tests/badinput/scenarios/*.yaml "$corpus/"
+      cp tools/fuzz/seeds/scenario/* "$corpus/" 2>/dev/null || true ;;
     device_fuzzer) cp tools/fuzz/seeds/device/* "$corpus/" ;;
     external_result_fuzzer) cp tools/fuzz/seeds/external_result/* "$corpus/" ;;
   esac

@@ -25,6 +25,7 @@ def named_tensors(obj):
 
 
 def move(obj, target):
+    named_tensors(obj)  # refuses what is neither a dict of tensors nor a module
     if isinstance(obj, dict):
         return {k: v.to(target) for k, v in obj.items()}
     return obj.to(target)
