@@ -37,8 +37,7 @@ done
 # The CPU leg's unit tests under ASan+UBSan (--config=asan in .bazelrc), in
 # an output base of their own so that the legs' caches stay valid.
 if [ -z "${HARNESS_SKIP_ASAN:-}" ]; then
-  run_bazel_tests "asan cpu" env HARNESS_BAZEL_CACHE="${HARNESS_BAZEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ckpt-harness}/asan" \
-    "$root/tools/bazelw" cpu test --config=asan //harness/... //fixtures/... //tools/fuzz/... \
+  run_bazel_tests "asan cpu" env HARNESS_OUTPUT_VARIANT=asan "$root/tools/bazelw" cpu test --config=asan //harness/... //fixtures/... //tools/fuzz/... \
     //tests/badinput:bad_scenarios_test
 fi
 printf '%s\n' "${summary[@]}"

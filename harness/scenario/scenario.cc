@@ -388,13 +388,14 @@ HardwareNeeds NeedsOf(const Case& c) {
 }
 
 namespace {
+// Indexed by GPUs seen (0, 1, 2 or more), then a driver fault.
 constexpr const char* kDeviceParts[] = {"cpu", "gpu", "multi_gpu", "driver_fault"};
 }  // namespace
 
 std::string HardwarePart(const Case& c) {
   const HardwareNeeds needs = NeedsOf(c);
-  std::string part = needs.driver_fault ? "driver_fault" : needs.gpus >= 2 ? "multi_gpu" : needs.gpus == 1 ? "gpu" : "cpu";
-  return needs.python ? part + "_python" : part;
+  const int device_part = needs.driver_fault ? 3 : std::min(needs.gpus, 2);  // an index into kDeviceParts
+  return std::string(kDeviceParts[device_part]) + (needs.python ? "_python" : "");
 }
 
 std::vector<std::string> HardwareParts() {

@@ -132,7 +132,7 @@ int main(int argc, char** argv) {
   const std::string part = TakeFlag(&argc, argv, "hardware_part", "");
   const std::set<std::string> generated = SplitCommas(TakeFlag(&argc, argv, "hardware_parts", ""));
   const std::vector<std::string> known_parts = scenario::HardwareParts();
-  for (const std::string& p : generated.empty() && part.empty() ? std::set<std::string>{} : generated) {
+  for (const std::string& p : generated) {
     if (std::find(known_parts.begin(), known_parts.end(), p) == known_parts.end()) {
       std::fprintf(stderr, "--hardware_parts: unknown part '%s'\n", p.c_str());
       return 1;

@@ -13,8 +13,7 @@ runs=${1:-1000000}
 shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(scenario_fuzzer device_fuzzer external_result_fuzzer)
-cache=${HARNESS_BAZEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ckpt-harness}
-export HARNESS_BAZEL_CACHE="$cache/fuzz"  # clang's toolchain: an output base of its own
+export HARNESS_OUTPUT_VARIANT=fuzz  # clang's toolchain: an output base of its own (tools/bazelw)
 cd "$root"
 labels=()
 for t in "${targets[@]}"; do labels+=("//tools/fuzz:$t"); done
