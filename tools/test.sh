@@ -17,10 +17,12 @@ run_bazel_tests() {
   shift
   echo "test: $label"
   log=$(mktemp)
-  "$@" 2>&1 | tee "$log" | grep -E "^//|Executed|ERROR|FAIL" || true
+  # grep's own status stays inside the braces, so PIPESTATUS[0] is bazel's.
+  "$@" 2>&1 | tee "$log" | { grep -E "^//|Executed|ERROR|FAIL" || true; }
   rc=${PIPESTATUS[0]}
   p=$(grep -cE "^//.* PASSED" "$log"); f=$(grep -cE "^//.* (FAILED|NO STATUS|TIMEOUT)" "$log")
   [ "$rc" -eq 0 ] || { status=1; [ "$f" -gt 0 ] || f=1; }
+  [ "$f" -eq 0 ] || status=1  # a failed target fails the run, whatever rc says
   passed=$((passed + p)); failed=$((failed + f))
   summary+=("$label: $p test targets passed, $f failed (bazel exit $rc)")
 }
