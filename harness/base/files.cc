@@ -1,6 +1,7 @@
 #include "harness/base/files.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -10,6 +11,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+
+#include "harness/base/bytes.h"
 
 namespace harness {
 namespace {
@@ -88,6 +91,37 @@ Result<std::string> MakeTempDirectory(const std::string& prefix) {
 Status RenameFile(const std::string& from, const std::string& to) {
   if (std::rename(from.c_str(), to.c_str()) != 0) return IoError(to, "cannot write");
   return OkStatus();
+}
+
+Result<std::string> ReadRegularFile(const std::string& path, int64_t max_bytes) {
+  // Opened without blocking and checked through the descriptor: a FIFO or a
+  // device is refused, and nothing can be swapped in between.
+  const int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return Status(ErrorClass::kIoError, path + ": " + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { close(fd); }
+  } closer{fd};
+  struct stat info;
+  if (fstat(fd, &info) != 0) return Status(ErrorClass::kIoError, path + ": " + std::strerror(errno));
+  if (S_ISDIR(info.st_mode)) return Status(ErrorClass::kIoError, path + ": is a directory");
+  if (!S_ISREG(info.st_mode)) return Status(ErrorClass::kIoError, path + ": not a regular file");
+  const auto too_large = [&](int64_t bytes) {
+    return Status(ErrorClass::kInvalidArgument, path + ": the file is " + HumanBytes(bytes));
+  };
+  if (info.st_size > max_bytes) return too_large(info.st_size);
+  // Read at most one byte past the limit: st_size may not tell (a file that grows).
+  std::string text;
+  char buffer[1 << 16];
+  for (;;) {
+    const ssize_t got = read(fd, buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return Status(ErrorClass::kIoError, path + ": cannot be read: " + std::strerror(errno));
+    if (got == 0) break;
+    text.append(buffer, static_cast<size_t>(got));
+    if (static_cast<int64_t>(text.size()) > max_bytes) return too_large(static_cast<int64_t>(text.size()));
+  }
+  return text;
 }
 
 }  // namespace harness

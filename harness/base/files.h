@@ -11,6 +11,7 @@
 #ifndef HARNESS_BASE_FILES_H_
 #define HARNESS_BASE_FILES_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,13 @@ Status RemoveTree(const std::string& path);
 // A new directory "<$TMPDIR or /tmp>/<prefix>XXXXXX", as an absolute path
 // with symbolic links resolved.
 Result<std::string> MakeTempDirectory(const std::string& prefix);
+
+// The bytes of a regular file, read through one descriptor opened without
+// blocking: kIoError when it is missing, no regular file (a FIFO, a
+// directory, a device) or unreadable; kInvalidArgument "PATH: the file is
+// 2.00 MiB" when it is larger than `max_bytes`, refused before it is read
+// (and while reading, for a file that grows).
+Result<std::string> ReadRegularFile(const std::string& path, int64_t max_bytes);
 
 // rename(2): `from` replaces `to` atomically on one file system.
 Status RenameFile(const std::string& from, const std::string& to);

@@ -1,13 +1,7 @@
 #include "harness/base/yaml_reader.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
 #include "harness/base/bytes.h"
+#include "harness/base/files.h"
 
 namespace harness {
 
@@ -86,33 +80,13 @@ void CheckNoDuplicateKeys(const YamlReader& reader, const YAML::Node& node) {
 }
 
 Result<std::string> ReadTextFile(const std::string& path, int64_t max_bytes) {
-  // Opened without blocking and checked through the descriptor: a FIFO or a
-  // device is refused, and nothing can be swapped in between.
-  const int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return Status(ErrorClass::kIoError, path + ": " + std::strerror(errno));
-  struct Closer {
-    int fd;
-    ~Closer() { close(fd); }
-  } closer{fd};
-  struct stat info;
-  if (fstat(fd, &info) != 0) return Status(ErrorClass::kIoError, path + ": " + std::strerror(errno));
-  if (S_ISDIR(info.st_mode)) return Status(ErrorClass::kIoError, path + ": is a directory");
-  if (!S_ISREG(info.st_mode)) return Status(ErrorClass::kIoError, path + ": not a regular file");
-  const auto too_large = [&](int64_t bytes) {
-    return Status(ErrorClass::kInvalidScenario, path + ":1:1: the file is " + HumanBytes(bytes) +
-                                                    "; YAML files here are limited to " + HumanBytes(max_bytes));
-  };
-  if (info.st_size > max_bytes) return too_large(info.st_size);
-  // Read at most one byte past the limit: st_size may not tell (a file that grows).
-  std::string text;
-  char buffer[1 << 16];
-  for (;;) {
-    const ssize_t got = read(fd, buffer, sizeof buffer);
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) return Status(ErrorClass::kIoError, path + ": cannot be read: " + std::strerror(errno));
-    if (got == 0) break;
-    text.append(buffer, static_cast<size_t>(got));
-    if (static_cast<int64_t>(text.size()) > max_bytes) return too_large(static_cast<int64_t>(text.size()));
+  Result<std::string> text = ReadRegularFile(path, max_bytes);
+  // Too large: a scenario mistake (or an attack), told at the file's start.
+  if (!text.ok() && text.status().error_class() == ErrorClass::kInvalidArgument) {
+    const std::string& said = text.status().message();
+    return Status(ErrorClass::kInvalidScenario,
+                  path + ":1:1: " + said.substr(said.find(": ") + 2) + "; YAML files here are limited to " +
+                      HumanBytes(max_bytes));
   }
   return text;
 }

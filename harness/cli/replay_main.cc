@@ -1,14 +1,22 @@
 // replay: validates and replays scenario files, prints the matrix, writes
-// reports. Exit status 0 only if every expectation holds.
+// reports; merges reports of runs on other hardware; compares a run with a
+// baseline. Exit status 0 only if every expectation held and nothing
+// regressed; 2 for input it cannot use.
 //
 //   replay scenarios/ --report-dir reports
 //   replay scenarios/mismatched_index.yaml --filter load_then_to --list
-//   replay scenarios --shard 2/4           # the second of four parts
+//   replay scenarios --shard 2/4                 # the second of four parts
+//   replay scenarios --repeat 3                  # FLAKY where repetitions disagree
+//   replay scenarios --baseline main-reports/    # what this change did, cell by cell
+//   replay merge cpu/ gpu-1/ gpu-2/ --report-dir merged
+//   replay diff main-merged/ merged/ --report-dir diff
+#include <time.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <mutex>
@@ -20,18 +28,191 @@
 #include "harness/compat/torch_compat.h"
 #include "harness/env/environment.h"
 #include "harness/report/claims.h"
+#include "harness/report/compare.h"
 #include "harness/report/report.h"
+#include "harness/report/results.h"
 #include "harness/runner/runner.h"
 #include "harness/scenario/scenario.h"
 #include "harness/strategy/strategy.h"
 
 using namespace harness;  // NOLINT: a main file
 
+namespace {
+
+constexpr int kUnusableInput = 2;
+
+std::string CudaToolkitVersion() {
+  if (!HARNESS_CUDA_TOOLKIT_FOUND) return "none";
+  return std::to_string(HARNESS_CUDA_TOOLKIT_VERSION / 1000) + "." +
+         std::to_string(HARNESS_CUDA_TOOLKIT_VERSION % 1000 / 10);
+}
+
+// The command as typed, words with spaces or quotes in single quotes.
+std::string CommandLine(int argc, char** argv) {
+  std::string line;
+  for (int i = 0; i < argc; ++i) {
+    std::string word = argv[i];
+    if (word.find_first_of(" \t'\"$\\") != std::string::npos || word.empty()) {
+      std::string quoted = "'";
+      for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      word = quoted + "'";
+    }
+    line += (i ? " " : "") + word;
+  }
+  return line;
+}
+
+std::string UtcNow() {
+  const time_t now = time(nullptr);
+  struct tm utc;
+  gmtime_r(&now, &utc);
+  char text[32];
+  strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+report::RunInfo DescribeRun(const env::HostFacts& host, env::Backend backend, const std::string& label, int repeat,
+                            int argc, char** argv) {
+  report::RunInfo run;
+  run.label = label;
+  run.harness_version = report::kHarnessVersion;
+  for (const char* variable : {"HARNESS_COMMIT", "GITHUB_SHA"}) {
+    if (const char* value = std::getenv(variable); value && *value && run.commit.empty()) run.commit = value;
+  }
+  run.torch_version = compat::kTorchVersion;
+  run.torch_source = compat::kTorchSource;
+  run.torch_has_cuda = compat::kTorchHasCuda;
+  run.backend = env::BackendName(backend);
+  run.physical_gpus = host.physical_gpus;
+  run.gpu_models = host.gpu_models;
+  run.driver_version = host.driver_version;
+  run.cuda_toolkit = CudaToolkitVersion();
+  char hostname[256] = {};
+  gethostname(hostname, sizeof hostname - 1);
+  run.hostname = hostname;
+  run.date = UtcNow();
+  run.command_line = CommandLine(argc, argv);
+  run.repeat = repeat;
+  return run;
+}
+
+// "4096", "1%": bytes moved that still count as the same.
+bool ParseBytesTolerance(const std::string& text, verdict::Tolerance* tolerance) {
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  if (end == text.c_str() || value < 0) return false;
+  if (std::string(end) == "%") {
+    tolerance->bytes_fraction = value / 100;
+    return true;
+  }
+  if (*end != '\0') return false;
+  tolerance->bytes = static_cast<int64_t>(value);
+  return true;
+}
+
+// The comparison flags `replay --baseline` and `replay diff` share.
+struct DiffFlags {
+  std::string bytes_tolerance = "0";
+  int64_t peak_rounding = 512;
+  size_t markdown_limit = 1000 * 1000;
+
+  void AddTo(CLI::App* app) {
+    app->add_option("--bytes-tolerance", bytes_tolerance,
+                    "bytes moved that still count as unchanged: a number of bytes, or a percentage (\"1%\")")
+        ->capture_default_str();
+    app->add_option("--peak-rounding", peak_rounding,
+                    "the caching allocator's block rounding: peaks within this many bytes per copy are unchanged")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    app->add_option("--markdown-limit", markdown_limit, "diff.md stops short of this many bytes")
+        ->capture_default_str();
+  }
+  bool Tolerance(verdict::Tolerance* tolerance) const {
+    tolerance->peak_rounding = peak_rounding;
+    if (ParseBytesTolerance(bytes_tolerance, tolerance)) return true;
+    std::cerr << "replay: --bytes-tolerance '" << bytes_tolerance << "' is not a byte count or a percentage\n";
+    return false;
+  }
+};
+
+// Reads every path as runs (a run's report is one run, a merged one many).
+bool ReadAll(const std::vector<std::string>& paths, std::vector<report::RunResults>* runs) {
+  for (const auto& path : paths) {
+    Result<std::vector<report::RunResults>> read = report::ReadReports(path);
+    if (!read.ok()) {
+      std::cerr << "replay: " << read.status().message() << "\n";
+      return false;
+    }
+    for (auto& run : *read) runs->push_back(std::move(run));
+  }
+  return true;
+}
+
+// Prints the diff's verdict and regressions; writes its files into `dir`.
+bool ReportDiff(const report::RunResults& baseline, const report::RunResults& current, const DiffFlags& flags,
+                const verdict::Tolerance& tolerance, const std::string& dir) {
+  const report::DiffResult diff = report::Diff(baseline, current, tolerance);
+  for (const auto& note : diff.notes) std::cout << "baseline: note: " << note << "\n";
+  std::cout << "baseline: " << (diff.Regressed() ? "REGRESSED" : "no regression") << ": ";
+  for (auto kind : {report::CellChange::Kind::kNewlyFailing, report::CellChange::Kind::kFixed,
+                    report::CellChange::Kind::kOutcome, report::CellChange::Kind::kMeasurement,
+                    report::CellChange::Kind::kAdded, report::CellChange::Kind::kRemoved}) {
+    std::cout << diff.Count(kind) << " " << report::CellChangeName(kind) << ", ";
+  }
+  std::cout << diff.unchanged << " unchanged\n";
+  int shown = 0;
+  for (const auto& change : diff.changes) {
+    if (!change.regression || ++shown > 20) continue;
+    std::cout << "  " << report::CellChangeName(change.kind) << ": " << change.id;
+    for (const auto& d : change.differences) std::cout << "\n      " << d.ToString();
+    std::cout << "\n";
+  }
+  if (!dir.empty()) {
+    Status written = report::WriteDiffReports(baseline, current, diff, dir, {flags.markdown_limit});
+    if (!written.ok()) {
+      std::cerr << written.ToString() << "\n";
+    } else {
+      std::cout << "diff: " << dir << "/{diff.md,diff.json,report.html}\n";
+    }
+  }
+  return !diff.Regressed();
+}
+
+int Merge(const std::vector<std::string>& inputs, const std::string& dir) {
+  std::vector<report::RunResults> runs;
+  if (!ReadAll(inputs, &runs)) return kUnusableInput;
+  const std::vector<report::MergedCell> rows = report::Merge(runs);
+  std::vector<const report::RunResults*> pointers;
+  for (const auto& r : runs) pointers.push_back(&r);
+  for (const auto& note : report::ComparabilityNotes(pointers)) std::cout << "merge: note: " << note << "\n";
+  int differ = 0, fidelity = 0;
+  for (const auto& row : rows) {
+    differ += !row.differences.empty();
+    fidelity += row.fidelity;
+  }
+  for (size_t k = 0; k < runs.size(); ++k) {
+    std::cout << "[" << k + 1 << "] " << runs[k].run.Title() << ": " << report::Summary(runs[k].cases) << "\n";
+  }
+  Status written = report::WriteMergedReports(runs, dir);
+  if (!written.ok()) {
+    std::cerr << written.ToString() << "\n";
+    return kUnusableInput;
+  }
+  std::cout << "merge: " << runs.size() << " runs, " << rows.size() << " cells, " << differ << " differ between runs, "
+            << fidelity << " compare virtual with real devices\n"
+            << "reports: " << dir << "/{report.json,junit.xml,summary.md,report.html}\n";
+  return 0;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"Replays checkpoint-loading scenarios under simulated environments."};
   std::vector<std::string> paths;
-  std::string filter, backend_name = "auto", report_dir, cache_dir = runner::DefaultCacheDir();
+  std::string filter, backend_name = "auto", report_dir, cache_dir = runner::DefaultCacheDir(), label, baseline_path;
   bool list = false, validate = false, claims = false;
+  int repeat = 1;
+  DiffFlags diff_flags;
   app.add_option("paths", paths, "scenario files or folders")->default_val(std::vector<std::string>{"scenarios"});
   app.add_option("--filter", filter, "only cases whose id contains this");
   std::string shard_text = "1/1";
@@ -42,27 +223,61 @@ int main(int argc, char** argv) {
   app.add_option("--backend", backend_name, "auto, virtual or real")->check(CLI::IsMember({"auto", "virtual", "real"}));
   app.add_option("--report-dir", report_dir, "write report.json, junit.xml, summary.md, report.html here");
   app.add_option("--cache-dir", cache_dir, "fixture cache");
+  app.add_option("--label", label, "this run's name in merged reports and diffs (e.g. the CI runner)");
+  app.add_option("--repeat", repeat, "run each case N times; cases whose repetitions disagree are FLAKY")
+      ->check(CLI::Range(1, 100));
+  app.add_option("--baseline", baseline_path,
+                 "a report.json (or its folder, or a merged one) to compare this run with; exit 1 on a regression");
+  diff_flags.AddTo(&app);
   int jobs = 1;
   app.add_option("--jobs,-j", jobs, "cases run at once, each in its own workers")->check(CLI::Range(1, 64));
+
+  std::vector<std::string> merge_inputs;
+  std::string merge_dir = "merged";
+  CLI::App* merge = app.add_subcommand("merge", "merge the reports of runs into one, a column per run");
+  merge->add_option("runs", merge_inputs, "report.json files or their folders (merged reports too)")->required();
+  merge->add_option("--report-dir", merge_dir, "write the merged reports here")->capture_default_str();
+
+  std::string diff_baseline, diff_current, diff_dir;
+  DiffFlags diff_only_flags;
+  CLI::App* diff = app.add_subcommand("diff", "compare a run (or merged runs) with a baseline; exit 1 on a regression");
+  diff->add_option("baseline", diff_baseline, "the baseline's report.json or folder")->required();
+  diff->add_option("current", diff_current, "the current report.json or folder")->required();
+  diff->add_option("--report-dir", diff_dir, "write diff.md, diff.json and report.html here");
+  diff_only_flags.AddTo(diff);
+  app.require_subcommand(0, 1);
   CLI11_PARSE(app, argc, argv);
+
+  if (*merge) return Merge(merge_inputs, merge_dir);
+  if (*diff) {
+    verdict::Tolerance tolerance;
+    if (!diff_only_flags.Tolerance(&tolerance)) return kUnusableInput;
+    std::vector<report::RunResults> before, after;
+    if (!ReadAll({diff_baseline}, &before) || !ReadAll({diff_current}, &after)) return kUnusableInput;
+    return ReportDiff(report::Flatten(before), report::Flatten(after), diff_only_flags, tolerance, diff_dir) ? 0 : 1;
+  }
+
   const Result<scenario::Shard> shard = scenario::ParseShard(shard_text);
   if (!shard.ok()) {
     std::cerr << "replay: " << shard.status().message() << "\n";
-    return 2;
+    return kUnusableInput;
   }
+  verdict::Tolerance tolerance;
+  if (!diff_flags.Tolerance(&tolerance)) return kUnusableInput;
+  // The baseline is read first: a bad path should not cost a whole replay.
+  std::vector<report::RunResults> baseline;
+  if (!baseline_path.empty() && !ReadAll({baseline_path}, &baseline)) return kUnusableInput;
   if (claims && app.count("paths") == 0) paths = {"scenarios/claims"};
 
   env::Backend backend = backend_name == "virtual" ? env::Backend::kVirtual
                          : backend_name == "real"  ? env::Backend::kReal
                                                    : env::DefaultBackend();
   env::HostFacts host = env::ProbeHost(argv[0]);
+  const report::RunInfo run_info = DescribeRun(host, backend, label, repeat, argc, argv);
   std::ostringstream host_line;
   host_line << "harness: LibTorch " << compat::kTorchVersion << " (" << compat::kTorchSource
             << "), CUDA build: " << (compat::kTorchHasCuda ? "yes" : "no") << ", GPUs on host: " << host.physical_gpus
-            << ", driver: " << (host.driver_present ? "yes" : "no") << ", CUDA Toolkit: "
-            << (HARNESS_CUDA_TOOLKIT_FOUND ? std::to_string(HARNESS_CUDA_TOOLKIT_VERSION / 1000) + "." +
-                                                 std::to_string(HARNESS_CUDA_TOOLKIT_VERSION % 1000 / 10)
-                                           : std::string("none"))
+            << ", driver: " << (host.driver_present ? "yes" : "no") << ", CUDA Toolkit: " << CudaToolkitVersion()
             << ", backend: " << env::BackendName(backend);
   std::cout << host_line.str() << "\n";
 
@@ -102,12 +317,12 @@ int main(int argc, char** argv) {
   std::mutex print;
   auto run_cases = [&] {
     for (size_t i = next++; i < cases.size(); i = next++) {
-      reports[i] = runner::RunCase(cases[i], options);
+      reports[i] = runner::RunCaseRepeated(cases[i], options, repeat);
       std::lock_guard<std::mutex> lock(print);
       size_t finished = ++done;
       if (tty) std::cout << "\r[" << finished << "/" << cases.size() << "] " << cases[i].id << "\033[K" << std::flush;
       const auto& r = reports[i];
-      if (r.verdict.outcome != verdict::Outcome::kFail && r.verdict.outcome != verdict::Outcome::kXPass) continue;
+      if (!verdict::IsFailing(r.verdict.outcome)) continue;
       if (tty) std::cout << "\n";
       std::cout << verdict::OutcomeName(r.verdict.outcome) << " " << r.c.id << "\n";
       for (const auto& reason : r.verdict.reasons) std::cout << "    " << reason << "\n";
@@ -124,7 +339,8 @@ int main(int argc, char** argv) {
   run_cases();
   for (std::thread& t : threads) t.join();
   if (tty) std::cout << "\n";
-  std::cout << report::Matrix(reports);
+  const report::RunResults run = report::ToRunResults(reports, run_info);
+  std::cout << report::Matrix(run.cases);
   if (claims) {
     if (shard->count > 1) std::cout << "\nclaims: audited on shard " << shard_text << " only; merge shards first\n";
     std::vector<report::ClaimVerdict> audit = report::AuditClaims(reports);
@@ -139,17 +355,20 @@ int main(int argc, char** argv) {
     }
   }
   if (!report_dir.empty()) {
-    Status s = report::WriteReports(reports, report_dir);
-    if (!s.ok())
+    Status s = report::WriteRunReports(run, report_dir);
+    if (!s.ok()) {
       std::cerr << s.ToString() << "\n";
-    else
+    } else {
       std::cout << "reports: " << report_dir << "/{report.json,junit.xml,summary.md,report.html}\n";
+    }
   }
-  std::cout << "replay: " << report::Summary(reports)
-            << (invalid ? ", " + std::to_string(invalid) + " invalid file(s)" : "") << "\n";
   bool all_held = invalid == 0;
-  for (const auto& r : reports) {
-    all_held &= r.verdict.outcome != verdict::Outcome::kFail && r.verdict.outcome != verdict::Outcome::kXPass;
+  for (const auto& r : run.cases) all_held &= !verdict::IsFailing(r.verdict);
+  bool no_regression = true;
+  if (!baseline.empty()) {
+    no_regression = ReportDiff(report::Flatten(baseline), run, diff_flags, tolerance, report_dir);
   }
-  return all_held ? 0 : 1;
+  std::cout << "replay: " << report::Summary(run.cases)
+            << (invalid ? ", " + std::to_string(invalid) + " invalid file(s)" : "") << "\n";
+  return all_held && no_regression ? 0 : 1;
 }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <fstream>
+#include <sstream>
 
 #include "harness/base/files.h"
 #include "harness/compat/torch_compat.h"
@@ -56,6 +57,41 @@ Status LimitDeviceMemory(int64_t bytes, int devices) {
 
 Backend DefaultBackend() { return VirtualCudaLinked() ? Backend::kVirtual : Backend::kReal; }
 
+namespace {
+
+// The kernel module's version line: "NVRM version: NVIDIA UNIX x86_64
+// Kernel Module  580.159.04  Tue ..." -> "580.159.04".
+std::string NvidiaDriverVersion() {
+  std::ifstream in("/proc/driver/nvidia/version");
+  std::string line;
+  if (!std::getline(in, line)) return "";
+  const size_t module = line.find("Kernel Module");
+  if (module == std::string::npos) return "";
+  std::istringstream words(line.substr(module + 13));
+  std::string version;
+  words >> version;
+  return version;
+}
+
+// "Model: \t\t NVIDIA H100 80GB HBM3" of each /proc/driver/nvidia/gpus/*/information.
+std::vector<std::string> NvidiaGpuModels() {
+  std::vector<std::string> models;
+  Result<std::vector<std::string>> gpus = ListDirectory("/proc/driver/nvidia/gpus");
+  if (!gpus.ok()) return models;
+  for (const std::string& gpu : *gpus) {
+    std::ifstream in("/proc/driver/nvidia/gpus/" + gpu + "/information");
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("Model:", 0) != 0) continue;
+      const size_t start = line.find_first_not_of(" \t", 6);
+      models.push_back(start == std::string::npos ? "" : line.substr(start));
+      break;
+    }
+  }
+  return models;
+}
+
+}  // namespace
+
 HostFacts ProbeHost(const std::string& argv0) {
   HostFacts facts;
   facts.physical_gpus = CountGpuNodes();
@@ -76,6 +112,8 @@ HostFacts ProbeHost(const std::string& argv0) {
     if (key == "MemAvailable:") facts.memory_available_bytes = kib * 1024;
     meminfo.ignore(1 << 10, '\n');
   }
+  facts.driver_version = NvidiaDriverVersion();
+  facts.gpu_models = NvidiaGpuModels();
   return facts;
 }
 

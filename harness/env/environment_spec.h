@@ -69,6 +69,10 @@ struct HostFacts {
   bool torch_has_cuda = false;       // this binary's LibTorch has CUDA
   std::string torch_version;         // "1.13.1", "2.11.0"
   int64_t memory_available_bytes = 0;  // MemAvailable of /proc/meminfo; 0 = unknown
+  // From the NVIDIA kernel module (/proc/driver/nvidia), for reports; empty
+  // without one.
+  std::string driver_version;           // "580.159.04"
+  std::vector<std::string> gpu_models;  // "NVIDIA H100 80GB HBM3", per GPU
 };
 
 // False with the reason when `backend` cannot realize `env` on this host

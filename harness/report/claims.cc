@@ -33,7 +33,7 @@ std::string Evidence(const runner::CaseReport& r) {
     s << ", worker " << wall;
   }
   if (r.verdict.outcome == Outcome::kXFail && r.c.expect.xfail) s << " [contradicts: " << *r.c.expect.xfail << "]";
-  if (r.verdict.outcome == Outcome::kFail || r.verdict.outcome == Outcome::kXPass) {
+  if (verdict::IsFailing(r.verdict.outcome)) {
     for (const auto& reason : r.verdict.reasons) s << " [" << reason << "]";
   }
   return s.str();
@@ -56,7 +56,7 @@ std::vector<ClaimVerdict> AuditClaims(const std::vector<runner::CaseReport>& rep
   }
   for (ClaimVerdict& c : claims) {
     auto& n = counts[c.id];
-    if (n[Outcome::kFail] + n[Outcome::kXPass] > 0)
+    if (n[Outcome::kFail] + n[Outcome::kXPass] + n[Outcome::kFlaky] > 0)
       c.verdict = "changed (re-check)";
     else if (n[Outcome::kPass] + n[Outcome::kXFail] == 0)
       c.verdict = "not measurable on this host";

@@ -59,9 +59,15 @@ class ReportTest : public ::testing::Test {
     reports_ = {measured, failed, unledgered, skipped};
     const char* tmp = std::getenv("TEST_TMPDIR");
     dir_ = std::string(tmp ? tmp : "/tmp") + "/report_test_" + std::to_string(getpid());
-    ASSERT_TRUE(WriteReports(reports_, dir_).ok());
+    RunInfo info;
+    info.label = "unit";
+    info.backend = "virtual";
+    info.torch_version = "1.13.1";
+    run_ = ToRunResults(reports_, info);
+    ASSERT_TRUE(WriteRunReports(run_, dir_).ok());
   }
   std::vector<runner::CaseReport> reports_;
+  RunResults run_;
   std::string dir_;
 };
 
@@ -107,7 +113,7 @@ TEST_F(ReportTest, MatrixCellsSayOutcomeClassAndBytes) {
   std::string md = Read(dir_ + "/summary.md");
   EXPECT_THAT(md, HasSubstr("| map_location | PASS ok h2d=0 bytes d2h=0 bytes | SKIPPED |"));
   EXPECT_THAT(md, HasSubstr("| py_map_location | PASS ok (no ledger) | - |"));
-  EXPECT_THAT(Matrix(reports_), HasSubstr("FAIL cuda-unavailable"));
+  EXPECT_THAT(Matrix(run_.cases), HasSubstr("FAIL cuda-unavailable"));
 }
 
 TEST(MatrixTest, SizesUseTheOneHumanReadableForm) {
@@ -115,18 +121,37 @@ TEST(MatrixTest, SizesUseTheOneHumanReadableForm) {
   r.measured.ledger.emplace();
   r.measured.ledger->copies.Add(-1, 0, 1 << 20);
   r.measured.ledger->copies.Add(1, 0, 1536);
-  EXPECT_THAT(Matrix({r}), HasSubstr("PASS ok h2d=1.00 MiB d2h=0 bytes d2d=1.50 KiB"));
+  EXPECT_THAT(Matrix({ToResult(r)}), HasSubstr("PASS ok h2d=1.00 MiB d2h=0 bytes d2d=1.50 KiB"));
 }
 
-TEST_F(ReportTest, HtmlCellsExplainFailuresAndMissingLedgers) {
+TEST_F(ReportTest, HtmlShowsWhyEachCellIsWhatItIsInThePage) {
   std::string html = Read(dir_ + "/report.html");
-  EXPECT_THAT(html, HasSubstr("title=\"outcome: expected ok, got cuda-unavailable\""));
-  EXPECT_THAT(html, HasSubstr("title=\"CUPTI injection: process 7 (/usr/bin/python3) ended without reporting\""));
-  EXPECT_THAT(html, Not(HasSubstr("<script")));  // one self-contained page, no scripts
+  // Reasons are in the page, not in tooltips.
+  EXPECT_THAT(html, HasSubstr("<div class=\"why\">outcome: expected ok, got cuda-unavailable</div>"));
+  EXPECT_THAT(html, HasSubstr("<div class=\"why\">CUPTI injection: process 7 (/usr/bin/python3) ended without reporting</div>"));
+  EXPECT_THAT(html, HasSubstr("<div class=\"why\">needs 2 GPUs, host has 0</div>"));
+  // One self-contained page: nothing fetched from elsewhere.
+  EXPECT_THAT(html, Not(HasSubstr("src=")));
+  EXPECT_THAT(html, Not(HasSubstr("href=\"http")));
+}
+
+TEST_F(ReportTest, EveryReportNamesTheRun) {
+  EXPECT_THAT(Read(dir_ + "/summary.md"), HasSubstr("| [1] unit |"));
+  EXPECT_THAT(Read(dir_ + "/report.html"), HasSubstr("<th>LibTorch</th><td>1.13.1</td>"));
+  EXPECT_THAT(Read(dir_ + "/junit.xml"), HasSubstr("<property name=\"run.backend\" value=\"virtual\"/>"));
+}
+
+TEST_F(ReportTest, TheJsonReadsBackAsTheSameRun) {
+  Result<RunResults> back = ReadRunResults(dir_);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_TRUE(back->warnings.empty()) << back->warnings[0];
+  EXPECT_EQ(back->run.label, "unit");
+  ASSERT_EQ(back->cases.size(), run_.cases.size());
+  EXPECT_EQ(ReportJson(*back), ReportJson(run_));
 }
 
 TEST(WriteReportsTest, AnUnwritableDirectoryIsAnIoError) {
-  Status s = WriteReports({}, "/proc/no-such-dir");
+  Status s = WriteRunReports({}, "/proc/no-such-dir");
   EXPECT_EQ(s.error_class(), ErrorClass::kIoError);
 }
 

@@ -302,47 +302,31 @@ CaseReport RunCase(const scenario::Case& c, const RunOptions& o) {
   return r;
 }
 
-std::vector<std::pair<std::string, std::string>> CaseProperties(const CaseReport& r) {
-  std::vector<std::pair<std::string, std::string>> properties = {
-      {"strategy", r.c.strategy},
-      {"environment", r.c.environment.name},
-      {"hardware_part", scenario::HardwarePart(r.c)},
-      {"verdict", std::string(verdict::OutcomeName(r.verdict.outcome))},
-  };
-  if (r.verdict.outcome == verdict::Outcome::kSkipped) return properties;
-  properties.emplace_back("outcome", ErrorClassName(r.measured.outcome.error_class()));
-  if (!r.measured.ledger) {
-    properties.emplace_back("ledger_unavailable", r.measured.ledger_unavailable);
-    return properties;
+CaseReport RunCaseRepeated(const scenario::Case& c, const RunOptions& o, int repeat) {
+  CaseReport first = RunCase(c, o);
+  first.repetitions = 1;
+  if (first.verdict.outcome == verdict::Outcome::kSkipped) return first;
+  std::vector<std::string> disagreements;
+  for (int k = 2; k <= repeat; ++k) {
+    CaseReport again = RunCase(c, o);
+    ++first.repetitions;
+    const std::string prefix = "repetition " + std::to_string(k) + " of " + std::to_string(repeat) + ": ";
+    if (again.verdict.outcome != first.verdict.outcome) {
+      disagreements.push_back(prefix + "verdict: " + verdict::OutcomeName(first.verdict.outcome) + " -> " +
+                              verdict::OutcomeName(again.verdict.outcome));
+    }
+    for (const verdict::Difference& d : verdict::Compare(first.measured, again.measured)) {
+      disagreements.push_back(prefix + d.ToString());
+    }
   }
-  for (recorder::Direction d : recorder::kDirections) {
-    properties.emplace_back(std::string(recorder::DirectionName(d)) + "_bytes",
-                            std::to_string(r.measured.TransferBytes(d)));
+  if (!disagreements.empty()) {
+    first.verdict.reasons.insert(first.verdict.reasons.begin(), disagreements.begin(), disagreements.end());
+    first.verdict.reasons.insert(first.verdict.reasons.begin(),
+                                 "flaky: repetitions disagree (the first was " +
+                                     verdict::OutcomeName(first.verdict.outcome) + ")");
+    first.verdict.outcome = verdict::Outcome::kFlaky;
   }
-  for (const auto& [device, memory] : r.measured.ledger->memory) {
-    properties.emplace_back("peak_" + device, std::to_string(memory.peak_bytes));
-  }
-  return properties;
-}
-
-void to_json(json& j, const CaseReport& r) {
-  j = {{"id", r.c.id},
-       {"file", r.c.file},
-       {"strategy", r.c.strategy},
-       {"environment", r.c.environment.name},
-       {"target", r.c.target},
-       {"fixture", r.c.fixture.CanonicalString()},
-       {"expected_outcome", std::string(ErrorClassName(r.c.expect.outcome))},
-       {"verdict", verdict::OutcomeName(r.verdict.outcome)},
-       {"reasons", r.verdict.reasons},
-       {"wall_seconds", r.wall_seconds}};
-  if (r.verdict.outcome != verdict::Outcome::kSkipped) {
-    json measured = r.measured;
-    measured.erase("target");  // the case's, above, even when the worker never reported
-    j.update(measured);
-  }
-  if (!r.command_output.empty()) j["command_output"] = r.command_output;
-  if (!r.worker_output.empty()) j["worker_output"] = r.worker_output;
+  return first;
 }
 
 }  // namespace harness::runner

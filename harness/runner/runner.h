@@ -7,7 +7,6 @@
 #ifndef HARNESS_RUNNER_RUNNER_H_
 #define HARNESS_RUNNER_RUNNER_H_
 
-#include <nlohmann/json_fwd.hpp>
 #include <string>
 
 #include "harness/env/environment_spec.h"
@@ -30,20 +29,17 @@ struct CaseReport {
   std::string command_output;  // external strategies: what the command printed
   std::string worker_output;   // what the worker printed (warnings, crash text)
   double wall_seconds = 0;
+  int repetitions = 1;  // how often it ran (replay --repeat)
 };
-
-// report.json's entry for one case: the case's identity and expectation,
-// the verdict, and (unless SKIPPED) everything measured.
-void to_json(nlohmann::json& j, const CaseReport& r);
 
 CaseReport RunCase(const scenario::Case& c, const RunOptions& options);
 
-// The case's facts as (name, value) pairs, in this order: strategy,
-// environment, hardware_part, verdict, then unless SKIPPED the outcome
-// class, "<direction>_bytes" per direction and "peak_<device>" per device
-// (or "ledger_unavailable" with the reason). The per-case properties of
-// junit.xml and of checkpoint_scenario_test's XML.
-std::vector<std::pair<std::string, std::string>> CaseProperties(const CaseReport& r);
+// Runs `c` `repeat` times, each in workers of its own. When repetitions
+// disagree (verdict, or verdict::Compare on what they measured) the first
+// one's report comes back as FLAKY with a reason per repetition that
+// differs: "repetition 3 of 5: host_to_device: 1048576 -> 2097152 (+1.00 MiB)".
+// A SKIPPED case runs once.
+CaseReport RunCaseRepeated(const scenario::Case& c, const RunOptions& options, int repeat);
 
 // Where fixtures are cached: $HARNESS_CACHE_DIR, else ~/.cache/ckpt-harness/fixtures.
 std::string DefaultCacheDir();

@@ -8,7 +8,6 @@
 #include <signal.h>
 
 #include <cstdlib>
-#include <nlohmann/json.hpp>
 
 #include "harness/env/environment.h"
 #include "harness/strategy/strategy.h"
@@ -59,10 +58,6 @@ TEST(RunCaseTest, ABuiltInLoadPassesWithItsLedger) {
   EXPECT_GT(r.measured.checkpoint_bytes, 0);
   EXPECT_EQ(r.measured.placement.at("layer0_weight"), "cpu");
   EXPECT_TRUE(r.measured.integrity.has_value() && r.measured.integrity->ok());
-  const nlohmann::json j = r;
-  EXPECT_EQ(j["verdict"], "PASS");
-  EXPECT_EQ(j["outcome"]["class"], "ok");
-  EXPECT_TRUE(j.contains("ledger"));
 }
 
 TEST(RunCaseTest, AWrongExpectationFailsWithTheReason) {
@@ -81,7 +76,6 @@ TEST(RunCaseTest, AnEnvironmentTheHostCannotMakeIsSkippedWithoutAReportedOutcome
   CaseReport r = RunCase(c, Options());
   EXPECT_EQ(r.verdict.outcome, Outcome::kSkipped);
   EXPECT_THAT(r.skip_reason, HasSubstr("needs 16 GPU(s)"));
-  EXPECT_FALSE(nlohmann::json(r).contains("outcome"));
 }
 
 TEST(RunCaseTest, AStrategyThatCrashesItsWorkerIsCrashedAndTheRunGoesOn) {
@@ -131,6 +125,33 @@ TEST(RunCaseTest, AnInvalidFixtureFailsAsFixtureGeneration) {
   CaseReport r = RunCase(c, Options());
   EXPECT_EQ(r.verdict.outcome, Outcome::kFail);
   EXPECT_THAT(r.verdict.reasons.at(0), HasSubstr("fixture generation failed: io-error: golden fixture"));
+}
+
+TEST(RunCaseRepeatedTest, RepetitionsThatAgreeKeepTheirVerdict) {
+  CaseReport r = RunCaseRepeated(CpuCase("map_location"), Options(), 3);
+  EXPECT_EQ(r.verdict.outcome, Outcome::kPass) << ::testing::PrintToString(r.verdict.reasons);
+  EXPECT_EQ(r.repetitions, 3);
+}
+
+TEST(RunCaseRepeatedTest, ALoaderThatAnswersDifferentlyEachTimeIsFlakyWithWhatDiffered) {
+  // Every second run of this loader dies; the others lie about the bytes.
+  const std::string counter = std::string(std::getenv("TEST_TMPDIR")) + "/flaky_runs";
+  scenario::Case c = CpuCase("flaky");
+  c.command = "n=$(cat " + counter + " 2>/dev/null || echo 0); echo $((n + 1)) > " + counter +
+              "; [ $((n % 2)) -eq 0 ] || exit 3; "
+              "echo '{\"ok\": true, \"placement\": {}, \"sha256\": {\"layer0_weight\": \"00\"}}'";
+  CaseReport r = RunCaseRepeated(c, Options(), 2);
+  EXPECT_EQ(r.verdict.outcome, Outcome::kFlaky);
+  EXPECT_EQ(r.repetitions, 2);
+  ASSERT_GE(r.verdict.reasons.size(), 2u);
+  EXPECT_EQ(r.verdict.reasons[0], "flaky: repetitions disagree (the first was FAIL)");
+  EXPECT_THAT(r.verdict.reasons[1], HasSubstr("repetition 2 of 2: outcome: ok -> "));
+}
+
+TEST(RunCaseRepeatedTest, ASkippedCaseRunsOnce) {
+  scenario::Case c = CpuCase("skipper");
+  c.command = "echo '{\"skip\": \"no torch here\"}'";
+  EXPECT_EQ(RunCaseRepeated(c, Options(), 4).repetitions, 1);
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include "harness/base/files.h"
 #include "harness/base/status_json.h"
 #include "harness/env/environment.h"
+#include "harness/report/report.h"
 #include "harness/runner/runner.h"
 #include "harness/scenario/scenario.h"
 #include "harness/strategy/strategy.h"
@@ -38,7 +39,9 @@ runner::RunOptions& Options() {
 void RecordCaseProperties(const runner::CaseReport& r) {
   ::testing::Test::RecordProperty("backend", std::string(env::BackendName(Options().backend)));
   ::testing::Test::RecordProperty("libtorch", Options().host.torch_version);
-  for (const auto& [name, value] : runner::CaseProperties(r)) ::testing::Test::RecordProperty(name, value);
+  for (const auto& [name, value] : report::CaseProperties(report::ToResult(r))) {
+    ::testing::Test::RecordProperty(name, value);
+  }
 }
 
 class ScenarioCase : public ::testing::Test {

@@ -4,7 +4,9 @@
 #include <cmath>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <set>
 
+#include "harness/base/bytes.h"
 #include "harness/base/status_json.h"
 
 namespace harness::verdict {
@@ -72,9 +74,21 @@ std::string OutcomeName(Outcome o) {
       return "XPASS";
     case Outcome::kSkipped:
       return "SKIPPED";
+    case Outcome::kFlaky:
+      return "FLAKY";
   }
   return "FAIL";
 }
+
+std::optional<Outcome> OutcomeFromName(std::string_view name) {
+  for (Outcome o : {Outcome::kPass, Outcome::kFail, Outcome::kXFail, Outcome::kXPass, Outcome::kSkipped,
+                    Outcome::kFlaky}) {
+    if (OutcomeName(o) == name) return o;
+  }
+  return std::nullopt;
+}
+
+bool IsFailing(Outcome o) { return o == Outcome::kFail || o == Outcome::kXPass || o == Outcome::kFlaky; }
 
 namespace {
 
@@ -147,6 +161,54 @@ Verdict Judge(const Expectation& expect, const Measured& m) {
   }
   v.reasons = std::move(reasons);
   return v;
+}
+
+std::string Difference::ToString() const {
+  std::string text = field + ": " + before + " -> " + after;
+  if (kind == Kind::kBytes || kind == Kind::kPeak) {
+    text += " (" + std::string(delta > 0 ? "+" : "-") + HumanBytes(delta > 0 ? delta : -delta) + ")";
+  }
+  return text;
+}
+
+std::vector<Difference> Compare(const Measured& before, const Measured& after, const Tolerance& tolerance) {
+  std::vector<Difference> out;
+  const std::string class_before(ErrorClassName(before.outcome.error_class()));
+  const std::string class_after(ErrorClassName(after.outcome.error_class()));
+  if (class_before != class_after) out.push_back({Difference::Kind::kOutcome, "outcome", class_before, class_after});
+  // A failed load's ledger is incidental; a successful one's is the finding.
+  if (before.outcome.ok() && after.outcome.ok() && before.ledger.has_value() != after.ledger.has_value()) {
+    const auto describe = [](const Measured& m) { return m.ledger ? std::string("recorded") : "none"; };
+    out.push_back({Difference::Kind::kLedger, "ledger", describe(before), describe(after)});
+  }
+  if (!before.ledger || !after.ledger) return out;
+  for (recorder::Direction d : recorder::kDirections) {
+    const int64_t a = before.TransferBytes(d), b = after.TransferBytes(d);
+    const int64_t allowed =
+        std::max(tolerance.bytes, static_cast<int64_t>(tolerance.bytes_fraction * static_cast<double>(std::max(a, b))));
+    if (std::llabs(b - a) > allowed) {
+      out.push_back({Difference::Kind::kBytes, std::string(recorder::DirectionName(d)), std::to_string(a),
+                     std::to_string(b), b - a});
+    }
+  }
+  int64_t copies = 1;
+  for (const recorder::Ledger* l : {&*before.ledger, &*after.ledger}) {
+    int64_t n = 0;
+    for (const recorder::Transfer& t : l->copies.by_direction) n += t.count;
+    copies = std::max(copies, n);
+  }
+  std::set<std::string> devices;
+  for (const recorder::Ledger* l : {&*before.ledger, &*after.ledger}) {
+    for (const auto& [device, memory] : l->memory) devices.insert(device);
+  }
+  for (const std::string& device : devices) {
+    if (!before.ledger->Measures("memory." + device) || !after.ledger->Measures("memory." + device)) continue;
+    const int64_t a = before.PeakBytes(device), b = after.PeakBytes(device);
+    if (std::llabs(b - a) > tolerance.peak_rounding * copies) {
+      out.push_back({Difference::Kind::kPeak, "peak " + device, std::to_string(a), std::to_string(b), b - a});
+    }
+  }
+  return out;
 }
 
 void to_json(nlohmann::json& j, const Measured& m) {

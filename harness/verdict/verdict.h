@@ -11,6 +11,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "harness/base/status.h"
@@ -60,8 +61,14 @@ struct Measured {
   int64_t PeakBytes(const std::string& device) const;
 };
 
-enum class Outcome { kPass, kFail, kXFail, kXPass, kSkipped };
+// kFlaky: repetitions of one case (`replay --repeat N`) disagreed; Judge
+// never returns it.
+enum class Outcome { kPass, kFail, kXFail, kXPass, kSkipped, kFlaky };
 std::string OutcomeName(Outcome o);
+// Inverse of OutcomeName; nullopt for an unknown name.
+std::optional<Outcome> OutcomeFromName(std::string_view name);
+// FAIL, XPASS and FLAKY: the outcomes that fail a run.
+bool IsFailing(Outcome o);
 
 struct Verdict {
   Outcome outcome = Outcome::kFail;
@@ -69,6 +76,38 @@ struct Verdict {
 };
 
 Verdict Judge(const Expectation& expect, const Measured& measured);
+
+// One way two measurements of a case differ: the outcome's class, the bytes
+// moved in one direction, a device's peak, or (for two successful loads)
+// whether there is a ledger at all. The one comparison behind `--repeat` (FLAKY), `replay merge` and
+// `replay --baseline`.
+struct Difference {
+  enum class Kind { kOutcome, kBytes, kPeak, kLedger };
+  Kind kind = Kind::kOutcome;
+  std::string field;   // "outcome", "host_to_device", "peak cuda:0", "ledger"
+  std::string before;  // as printed: "ok", "1048576"
+  std::string after;
+  int64_t delta = 0;   // after - before, for kBytes and kPeak
+  // "host_to_device: 1048576 -> 2097152 (+1.0M)"
+  std::string ToString() const;
+};
+
+// What counts as the same measurement. Bytes moved are exact unless a
+// tolerance is given (absolute bytes, or a fraction of the larger value:
+// whichever is larger). Peaks compare within the caching allocator's
+// rounding: every block is rounded up to 512 bytes, and a load allocates at
+// most one block per copy, so peaks within 512 bytes times the larger copy
+// count (at least one) are the same.
+struct Tolerance {
+  int64_t bytes = 0;
+  double bytes_fraction = 0;
+  int64_t peak_rounding = 512;
+};
+
+// How `after` differs from `before`, in a stable order: outcome, ledger,
+// directions (kDirections order), then peaks by device name. Empty when
+// they are the same measurement.
+std::vector<Difference> Compare(const Measured& before, const Measured& after, const Tolerance& tolerance = {});
 
 // {"outcome": {"class", "message"}, "target", "placement", "integrity"?,
 //  "checkpoint_bytes", "ledger"?, "ledger_unavailable"?}

@@ -115,6 +115,74 @@ TEST(Judge, APeakBoundCanFail) {
   EXPECT_EQ(Judge(e, m).outcome, Outcome::kPass);
 }
 
+TEST(Outcome, NamesRoundTripAndFlakyFails) {
+  for (Outcome o : {Outcome::kPass, Outcome::kFail, Outcome::kXFail, Outcome::kXPass, Outcome::kSkipped,
+                    Outcome::kFlaky}) {
+    EXPECT_EQ(OutcomeFromName(OutcomeName(o)), o);
+  }
+  EXPECT_FALSE(OutcomeFromName("PASSED").has_value());
+  EXPECT_TRUE(IsFailing(Outcome::kFlaky));
+  EXPECT_TRUE(IsFailing(Outcome::kXPass));
+  EXPECT_FALSE(IsFailing(Outcome::kXFail));
+  EXPECT_FALSE(IsFailing(Outcome::kSkipped));
+}
+
+TEST(Compare, TheSameMeasurementHasNoDifferences) { EXPECT_TRUE(Compare(OkLoad(), OkLoad()).empty()); }
+
+TEST(Compare, BytesAreExactUnlessAToleranceIsGiven) {
+  Measured more = OkLoad();
+  more.ledger->copies.Add(-1, 0, 24);  // h2d 1000 -> 1024
+  std::vector<Difference> d = Compare(OkLoad(), more);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].kind, Difference::Kind::kBytes);
+  EXPECT_EQ(d[0].field, "host_to_device");
+  EXPECT_EQ(d[0].delta, 24);
+  EXPECT_EQ(d[0].ToString(), "host_to_device: 1000 -> 1024 (+24 bytes)");
+  EXPECT_TRUE(Compare(OkLoad(), more, {.bytes = 24}).empty());
+  EXPECT_FALSE(Compare(OkLoad(), more, {.bytes = 23}).empty());
+  EXPECT_TRUE(Compare(OkLoad(), more, {.bytes_fraction = 0.03}).empty());
+}
+
+TEST(Compare, PeaksWithinTheAllocatorsRoundingPerCopyAreTheSame) {
+  Measured a = OkLoad(), b = OkLoad();  // two copies each
+  a.ledger->memory["cuda:0"].peak_bytes = 1000;
+  b.ledger->memory["cuda:0"].peak_bytes = 1000 + 2 * 512;
+  EXPECT_TRUE(Compare(a, b).empty());
+  b.ledger->memory["cuda:0"].peak_bytes = 1000 + 2 * 512 + 1;
+  std::vector<Difference> d = Compare(a, b);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].field, "peak cuda:0");
+  EXPECT_EQ(d[0].delta, 1025);
+}
+
+TEST(Compare, AnUnmeasuredPeakIsNotADifference) {
+  Measured a = OkLoad(), b = OkLoad();
+  a.ledger->memory["cpu"].peak_bytes = 0;
+  a.ledger->unmeasured = {"memory.cpu"};
+  b.ledger->memory["cpu"].peak_bytes = 1 << 20;
+  EXPECT_TRUE(Compare(a, b).empty());
+}
+
+TEST(Compare, TheOutcomeComesFirstAndAFailedLoadsLedgerIsIncidental) {
+  Measured failed;
+  failed.outcome = Status(ErrorClass::kCudaUnavailable, "no GPU");
+  failed.ledger_unavailable = "nothing loaded";
+  std::vector<Difference> d = Compare(OkLoad(), failed);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].ToString(), "outcome: ok -> cuda-unavailable");
+  Measured failed_with_ledger = failed;
+  failed_with_ledger.ledger = recorder::Ledger{};
+  EXPECT_TRUE(Compare(failed, failed_with_ledger).empty());
+}
+
+TEST(Compare, ASuccessfulLoadThatLostItsLedgerDiffers) {
+  Measured unledgered = OkLoad();
+  unledgered.ledger.reset();
+  std::vector<Difference> d = Compare(OkLoad(), unledgered);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].ToString(), "ledger: recorded -> none");
+}
+
 TEST(MeasuredJson, RoundTripsWithAndWithoutALedger) {
   Measured m = OkLoad();
   m.outcome = Status(ErrorClass::kOutOfMemory, "CUDA out of memory");
