@@ -9,7 +9,10 @@ DEBIAN_PACKAGES=(
   bazel-bootstrap bazel-rules-cc bazel-platforms bazel-skylib bazel-rules-java
   libtorch-dev libgtest-dev libgmock-dev libyaml-cpp-dev nlohmann-json3-dev
   libcli11-dev libbenchmark-dev python3-venv zip unzip
+  chromium  # report_views_test opens report.html headless
 )
+# The workflow linter for examples/ci (PyPI; its schemas ship inside it).
+CHECK_JSONSCHEMA_PIN=0.39.0
 
 step() { printf 'setup: %-44s' "$1"; }
 
@@ -37,6 +40,17 @@ else
   log=$(mktemp)
   if ! { [ -x "$py" ] || python3 -m venv "$root/.venv"; } >"$log" 2>&1 ||
      ! "$root/.venv/bin/pip" install -q --disable-pip-version-check "torch==$TORCH_PIN" >"$log" 2>&1; then
+    echo "FAILED"; tail -20 "$log" >&2; exit 1
+  fi
+  echo "installed"
+fi
+
+step "check-jsonschema==$CHECK_JSONSCHEMA_PIN in .venv"
+if "$root/.venv/bin/check-jsonschema" --version 2>/dev/null | grep -qF "version $CHECK_JSONSCHEMA_PIN"; then
+  echo "present"
+else
+  log=$(mktemp)
+  if ! "$root/.venv/bin/pip" install -q --disable-pip-version-check "check-jsonschema==$CHECK_JSONSCHEMA_PIN" >"$log" 2>&1; then
     echo "FAILED"; tail -20 "$log" >&2; exit 1
   fi
   echo "installed"

@@ -32,6 +32,11 @@ if ! "$root/tools/dev/check_layering.sh" cpu; then
   status=1 failed=$((failed + 1))
   summary+=("layering: FAILED (tools/dev/check_layering.sh)")
 fi
+# The CI workflow users copy matches GitHub's schema (examples/ci/).
+if ! "$root/tools/ci/lint_workflow.sh"; then
+  status=1 failed=$((failed + 1))
+  summary+=("workflow lint: FAILED (tools/ci/lint_workflow.sh)")
+fi
 for leg in ${HARNESS_LEGS:-cpu cuda}; do
   run_bazel_tests "leg $leg" "$root/tools/bazelw" "$leg" test //...
   run_bazel_tests "consumer $leg" "$root/examples/consumer/test.sh" "$leg"

@@ -48,9 +48,9 @@ for ((i = 0; i < ${#stages[@]}; i++)); do
     status=1
   fi
 done
-# Described without LibTorch: the parser, specs, ledger and verdicts.
+# Described without LibTorch: the parser, specs, ledger, verdicts and reports read back.
 for light in //harness/scenario:scenario_test //fixtures:spec //fixtures:integrity //harness/env:environment_spec \
-             //harness/recorder:ledger //harness/verdict:verdict; do
+             //harness/recorder:ledger //harness/verdict:verdict //harness/report:results; do
   path=$(query "somepath($light, @libtorch//:torch)") || exit 2
   if [ -n "$path" ]; then
     echo "layering: $light links LibTorch:"
