@@ -15,6 +15,7 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -96,16 +97,21 @@ report::RunInfo DescribeRun(const env::HostFacts& host, env::Backend backend, co
   return run;
 }
 
-// "4096", "1%": bytes moved that still count as the same.
+// "4096", "1%": bytes moved that still count as the same. Plain decimal
+// numbers only: no "nan", "inf", hexadecimal or exponents.
 bool ParseBytesTolerance(const std::string& text, verdict::Tolerance* tolerance) {
+  const bool percent = !text.empty() && text.back() == '%';
+  const std::string number = percent ? text.substr(0, text.size() - 1) : text;
+  if (number.empty() || number.find_first_not_of("0123456789.") != std::string::npos) return false;
   char* end = nullptr;
-  const double value = std::strtod(text.c_str(), &end);
-  if (end == text.c_str() || value < 0) return false;
-  if (std::string(end) == "%") {
+  const double value = std::strtod(number.c_str(), &end);
+  if (*end != '\0' || !std::isfinite(value)) return false;
+  if (percent) {
+    if (value > 100) return false;
     tolerance->bytes_fraction = value / 100;
     return true;
   }
-  if (*end != '\0') return false;
+  if (value > 1e18) return false;
   tolerance->bytes = static_cast<int64_t>(value);
   return true;
 }
@@ -125,7 +131,8 @@ struct DiffFlags {
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
     app->add_option("--markdown-limit", markdown_limit, "diff.md stops short of this many bytes")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(CLI::Range(size_t{2000}, size_t{1} << 30));
   }
   bool Tolerance(verdict::Tolerance* tolerance) const {
     tolerance->peak_rounding = peak_rounding;
@@ -138,7 +145,12 @@ struct DiffFlags {
 // Reads every path as runs (a run's report is one run, a merged one many).
 bool ReadAll(const std::vector<std::string>& paths, std::vector<report::RunResults>* runs) {
   for (const auto& path : paths) {
-    Result<std::vector<report::RunResults>> read = report::ReadReports(path);
+    Result<std::vector<report::RunResults>> read = Status(ErrorClass::kInternal, "");
+    try {
+      read = report::ReadReports(path);
+    } catch (const std::exception& e) {  // a reader bug must not abort a CI job without a word
+      read = Status(ErrorClass::kInvalidArgument, path + ": cannot be read: " + e.what());
+    }
     if (!read.ok()) {
       std::cerr << "replay: " << read.status().message() << "\n";
       return false;
@@ -172,19 +184,42 @@ bool ReportDiff(const report::RunResults& baseline, const report::RunResults& cu
     if (!written.ok()) {
       std::cerr << written.ToString() << "\n";
     } else {
-      std::cout << "diff: " << dir << "/{diff.md,diff.json,report.html}\n";
+      std::cout << "diff: " << dir << "/{diff.md,diff.json,diff.html}\n";
     }
   }
   return !diff.Regressed();
 }
 
-int Merge(const std::vector<std::string>& inputs, const std::string& dir) {
+// Both sides as one run each, paired cell by cell. When either side holds
+// more than one run (a merged report), cells pair by run title and case.
+std::pair<report::RunResults, report::RunResults> Paired(const std::vector<report::RunResults>& before,
+                                                         const std::vector<report::RunResults>& after) {
+  const bool by_title = before.size() > 1 || after.size() > 1;
+  return {report::Flatten(before, by_title), report::Flatten(after, by_title)};
+}
+
+// `keep_going`: a report that cannot be read is left out, named in the
+// merged report's notes, and the exit status is 2 after writing the rest.
+int Merge(const std::vector<std::string>& inputs, const std::string& dir, bool keep_going) {
   std::vector<report::RunResults> runs;
-  if (!ReadAll(inputs, &runs)) return kUnusableInput;
+  std::vector<std::string> unreadable;
+  for (const std::string& input : inputs) {
+    const size_t before = runs.size();
+    if (ReadAll({input}, &runs)) continue;
+    runs.resize(before);
+    if (!keep_going) return kUnusableInput;
+    unreadable.push_back(input + ": cannot be read, left out of the merge (see the message above)");
+  }
+  if (runs.empty()) {
+    std::cerr << "replay: merge: no report could be read\n";
+    return kUnusableInput;
+  }
   const std::vector<report::MergedCell> rows = report::Merge(runs);
   std::vector<const report::RunResults*> pointers;
   for (const auto& r : runs) pointers.push_back(&r);
-  for (const auto& note : report::ComparabilityNotes(pointers)) std::cout << "merge: note: " << note << "\n";
+  std::vector<std::string> notes = unreadable;
+  for (auto& note : report::ComparabilityNotes(pointers)) notes.push_back(std::move(note));
+  for (const auto& note : notes) std::cout << "merge: note: " << note << "\n";
   int differ = 0, fidelity = 0;
   for (const auto& row : rows) {
     differ += !row.differences.empty();
@@ -193,7 +228,7 @@ int Merge(const std::vector<std::string>& inputs, const std::string& dir) {
   for (size_t k = 0; k < runs.size(); ++k) {
     std::cout << "[" << k + 1 << "] " << runs[k].run.Title() << ": " << report::Summary(runs[k].cases) << "\n";
   }
-  Status written = report::WriteMergedReports(runs, dir);
+  Status written = report::WriteMergedReports(runs, dir, unreadable);
   if (!written.ok()) {
     std::cerr << written.ToString() << "\n";
     return kUnusableInput;
@@ -201,7 +236,7 @@ int Merge(const std::vector<std::string>& inputs, const std::string& dir) {
   std::cout << "merge: " << runs.size() << " runs, " << rows.size() << " cells, " << differ << " differ between runs, "
             << fidelity << " compare virtual with real devices\n"
             << "reports: " << dir << "/{report.json,junit.xml,summary.md,report.html}\n";
-  return 0;
+  return unreadable.empty() ? 0 : kUnusableInput;
 }
 
 }  // namespace
@@ -234,27 +269,30 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> merge_inputs;
   std::string merge_dir = "merged";
+  bool keep_going = false;
   CLI::App* merge = app.add_subcommand("merge", "merge the reports of runs into one, a column per run");
   merge->add_option("runs", merge_inputs, "report.json files or their folders (merged reports too)")->required();
   merge->add_option("--report-dir", merge_dir, "write the merged reports here")->capture_default_str();
+  merge->add_flag("--keep-going", keep_going,
+                  "leave out reports that cannot be read (named in the notes), merge the rest, then exit 2");
 
   std::string diff_baseline, diff_current, diff_dir;
-  DiffFlags diff_only_flags;
   CLI::App* diff = app.add_subcommand("diff", "compare a run (or merged runs) with a baseline; exit 1 on a regression");
   diff->add_option("baseline", diff_baseline, "the baseline's report.json or folder")->required();
   diff->add_option("current", diff_current, "the current report.json or folder")->required();
-  diff->add_option("--report-dir", diff_dir, "write diff.md, diff.json and report.html here");
-  diff_only_flags.AddTo(diff);
+  diff->add_option("--report-dir", diff_dir, "write diff.md, diff.json and diff.html here");
+  diff_flags.AddTo(diff);  // the same flags, before or after `diff`
   app.require_subcommand(0, 1);
   CLI11_PARSE(app, argc, argv);
 
-  if (*merge) return Merge(merge_inputs, merge_dir);
+  if (*merge) return Merge(merge_inputs, merge_dir, keep_going);
   if (*diff) {
     verdict::Tolerance tolerance;
-    if (!diff_only_flags.Tolerance(&tolerance)) return kUnusableInput;
+    if (!diff_flags.Tolerance(&tolerance)) return kUnusableInput;
     std::vector<report::RunResults> before, after;
     if (!ReadAll({diff_baseline}, &before) || !ReadAll({diff_current}, &after)) return kUnusableInput;
-    return ReportDiff(report::Flatten(before), report::Flatten(after), diff_only_flags, tolerance, diff_dir) ? 0 : 1;
+    const auto [baseline, current] = Paired(before, after);
+    return ReportDiff(baseline, current, diff_flags, tolerance, diff_dir) ? 0 : 1;
   }
 
   const Result<scenario::Shard> shard = scenario::ParseShard(shard_text);
@@ -339,7 +377,8 @@ int main(int argc, char** argv) {
   run_cases();
   for (std::thread& t : threads) t.join();
   if (tty) std::cout << "\n";
-  const report::RunResults run = report::ToRunResults(reports, run_info);
+  report::RunResults run = report::ToRunResults(reports, run_info);
+  if (!report_dir.empty()) run.source = report_dir + "/report.json";
   std::cout << report::Matrix(run.cases);
   if (claims) {
     if (shard->count > 1) std::cout << "\nclaims: audited on shard " << shard_text << " only; merge shards first\n";
@@ -366,7 +405,8 @@ int main(int argc, char** argv) {
   for (const auto& r : run.cases) all_held &= !verdict::IsFailing(r.verdict);
   bool no_regression = true;
   if (!baseline.empty()) {
-    no_regression = ReportDiff(report::Flatten(baseline), run, diff_flags, tolerance, report_dir);
+    const auto [before, after] = Paired(baseline, {run});
+    no_regression = ReportDiff(before, after, diff_flags, tolerance, report_dir);
   }
   std::cout << "replay: " << report::Summary(run.cases)
             << (invalid ? ", " + std::to_string(invalid) + " invalid file(s)" : "") << "\n";

@@ -49,10 +49,13 @@ grep -qE "^baseline: REGRESSED: 2 newly failing, 0 fixed, 0 outcome changed, 1 m
   fail "diff summary: $(cat "$dir/diff.txt")"
 grep -qF "host_to_device: 1048564 -> 2097128 (+1023.99 KiB)" "$dir/diff.txt" || fail "no bytes in: $(cat "$dir/diff.txt")"
 grep -qF "| newly failing **(regression)** | \`missing_gpu/map_location@missing-gpu\`" "$dir/diff/diff.md" || fail "diff.md"
+test -s "$dir/diff/diff.html"
 python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['regressed'] and len(d['changes']) == 3" "$dir/diff/diff.json"
 # Sized for a job summary: a small limit cuts it, saying how much is left.
+status=0
 $cli diff "$data/cpu_virtual.report.json" "$data/h100_2026-11-22.report.json" --report-dir "$dir/cut" \
-  --markdown-limit 2000 >/dev/null || true
+  --markdown-limit 2000 >"$dir/cut.txt" || status=$?
+[ "$status" -eq 1 ] || fail "the CPU run against the H100 run exited $status: $(cat "$dir/cut.txt")"
 [ "$(wc -c <"$dir/cut/diff.md")" -le 2000 ] || fail "diff.md is over its limit"
 grep -qE "^… and [0-9]+ more change\(s\), left out to stay under the size limit: see diff.json.$" "$dir/cut/diff.md" ||
   fail "no truncation line"
@@ -82,13 +85,14 @@ grep -q "^baseline: no regression" "$dir/run2.txt" || fail "no baseline line"
 grep -qF "reports: $dir/run2/{report.json,junit.xml,summary.md,report.html}" "$dir/run2.txt" || fail "no reports line"
 test -s "$dir/run2/diff.md"
 python3 -c "import json,sys; r=json.load(open(sys.argv[1])); assert r['run']['repeat'] == 2 and all(c.get('repetitions', 1) == 2 for c in r['cases'] if c['verdict'] != 'SKIPPED')" "$dir/run2/report.json"
-# The same replay against a baseline that moved fewer bytes: a regression.
+test -s "$dir/run2/diff.html"
+# The same replay against a baseline whose loads peaked lower: a regression.
 python3 - "$dir/run1/report.json" <<'EOF'
 import json, sys
 report = json.load(open(sys.argv[1]))
 for case in report["cases"]:
     if "ledger" in case:
-        case["ledger"]["host_to_device"]["bytes"] = -1
+        case["ledger"]["memory"]["cpu"]["peak_bytes"] = 0
 json.dump(report, open(sys.argv[1], "w"))
 EOF
 status=0
@@ -110,12 +114,16 @@ page() {  # NAME URL: the DOM after scripts ran, and a screenshot
 page single "file://$dir/run2/report.html#strategy=map_location"
 grep -qF '<span id="filter-count">showing 3 of 9 cells</span>' "$dir/single.dom" || fail "the filter did not apply"
 grep -qF "<th>LibTorch</th>" "$dir/single.dom" || fail "no run facts"
+grep -qF "<h1>Checkpoint loading replay</h1>" "$dir/single.dom" || fail "the run's page is not the run's"
+# A malformed address leaves the filter empty, and the page works.
+page malformed "file://$dir/run2/report.html#strategy=%E0%A4%A"
+grep -qF "showing 9 of 9 cells" "$dir/malformed.dom" || fail "a malformed address broke the filter"
 page merged "file://$dir/merged/report.html"
 for text in "[3] H100 GPU runner (2026-11-22)" "<b>fidelity</b> (virtual vs real)" "runs differ in LibTorch" \
             "showing 139 of 139 cells"; do
   grep -qF "$text" "$dir/merged.dom" || fail "merged page lacks '$text'"
 done
-page diff "file://$dir/diff/report.html#outcome=FAIL"
+page diff "file://$dir/diff/diff.html#outcome=FAIL"
 for text in "<b>REGRESSED</b>" "newly failing (regression)" "showing 1 of 139 cells"; do
   grep -qF "$text" "$dir/diff.dom" || fail "diff page lacks '$text'"
 done

@@ -111,17 +111,24 @@ bool DiffResult::Regressed() const {
   return std::any_of(changes.begin(), changes.end(), [](const CellChange& c) { return c.regression; });
 }
 
-RunResults Flatten(const std::vector<RunResults>& runs) {
-  if (runs.size() == 1) return runs[0];
+RunResults Flatten(const std::vector<RunResults>& runs, bool prefix_titles) {
+  if (runs.size() == 1 && !prefix_titles) return runs[0];
   RunResults flat;
   if (!runs.empty()) flat.run = runs[0].run;
   flat.run.label.clear();
+  std::map<std::string, int> seen;
   for (const RunResults& r : runs) {
-    flat.run.label += (flat.run.label.empty() ? "" : " + ") + r.run.Title();
+    // Two runs of one title would give two cells one id: number the second.
+    std::string title = r.run.Title();
+    if (const int n = ++seen[title]; n > 1) {
+      flat.warnings.push_back("more than one run is titled \"" + title + "\": give each runner its own --label");
+      title += " (" + std::to_string(n) + ")";
+    }
+    flat.run.label += (flat.run.label.empty() ? "" : " + ") + title;
     flat.source += (flat.source.empty() ? "" : ", ") + r.source;
-    for (const std::string& w : r.warnings) flat.warnings.push_back(r.run.Title() + ": " + w);
+    for (const std::string& w : r.warnings) flat.warnings.push_back(title + ": " + w);
     for (CaseResult c : r.cases) {
-      c.id = r.run.Title() + ": " + c.id;
+      c.id = title + ": " + c.id;
       flat.cases.push_back(std::move(c));
     }
   }
@@ -151,9 +158,9 @@ DiffResult Diff(const RunResults& baseline, const RunResults& current, const ver
     change.before = &then;
     if (then.measured && now.measured) change.differences = verdict::Compare(*then.measured, *now.measured, tolerance);
     const bool failed_then = verdict::IsFailing(then.verdict), fails_now = verdict::IsFailing(now.verdict);
+    const bool lost_coverage = then.verdict != Outcome::kSkipped && now.verdict == Outcome::kSkipped;
     if (fails_now && !failed_then) {
       change.kind = CellChange::Kind::kNewlyFailing;
-      change.regression = true;
     } else if (failed_then && !fails_now && now.verdict != Outcome::kSkipped) {
       change.kind = CellChange::Kind::kFixed;
     } else if (then.verdict != now.verdict ||
@@ -167,7 +174,10 @@ DiffResult Diff(const RunResults& baseline, const RunResults& current, const ver
       ++result.unchanged;
       continue;
     }
-    // More bytes moved or a higher peak is a regression whatever the verdict.
+    // The one rule: a cell regressed when it fails now and did not, when it
+    // is no longer measured (a runner lost its GPU), or when it moved more
+    // bytes or peaked higher, whatever its verdict.
+    change.regression = (fails_now && !failed_then) || lost_coverage;
     for (const verdict::Difference& d : change.differences) {
       const bool costs_more =
           (d.kind == verdict::Difference::Kind::kBytes || d.kind == verdict::Difference::Kind::kPeak) && d.delta > 0;
@@ -182,9 +192,12 @@ DiffResult Diff(const RunResults& baseline, const RunResults& current, const ver
     change.id = then.id;
     change.file = then.file;
     change.before = &then;
+    change.regression = true;  // coverage lost, like a cell now skipped
     result.changes.push_back(std::move(change));
   }
+  // Regressions first (a cut Markdown keeps them), then by kind and id.
   std::stable_sort(result.changes.begin(), result.changes.end(), [](const CellChange& a, const CellChange& b) {
+    if (a.regression != b.regression) return a.regression;
     return a.kind != b.kind ? a.kind < b.kind : a.id < b.id;
   });
   return result;

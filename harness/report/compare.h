@@ -52,14 +52,15 @@ struct CellChange {
   const CaseResult* before = nullptr;  // null when added
   const CaseResult* after = nullptr;   // null when removed
   std::vector<verdict::Difference> differences;
-  // Newly failing, or more bytes moved or a higher peak than before.
+  // Newly failing; no longer measured (now SKIPPED, or removed); or more
+  // bytes moved or a higher peak than before, whatever the verdict.
   bool regression = false;
 };
 std::string_view CellChangeName(CellChange::Kind kind);  // "newly failing", ...
 
 struct DiffResult {
   std::vector<std::string> notes;  // ComparabilityNotes and reading warnings
-  std::vector<CellChange> changes;  // by kind (CellChange::Kind order), then id
+  std::vector<CellChange> changes;  // regressions first, then by kind (CellChange::Kind order) and id
   int unchanged = 0;
   int Count(CellChange::Kind kind) const;
   bool Regressed() const;
@@ -67,8 +68,10 @@ struct DiffResult {
 
 // Runs as one, to diff merged reports: each case's id becomes
 // "<run title>: <id>", so cells pair up by run and case; run facts are the
-// first run's, with the titles joined into the label.
-RunResults Flatten(const std::vector<RunResults>& runs);
+// first run's, with the titles joined into the label. One run stays as it
+// is unless `prefix_titles` (to pair a single run with a merged report's
+// run of the same title). A title that repeats is numbered, with a warning.
+RunResults Flatten(const std::vector<RunResults>& runs, bool prefix_titles = false);
 
 // `baseline` and `current` must outlive the result. Skipped cells (either
 // side) compare by verdict only.

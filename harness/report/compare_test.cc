@@ -110,7 +110,9 @@ TEST(Diff, AnInjectedRegressionIsCaughtCellByCell) {
   ASSERT_EQ(more->differences.size(), 1u);
   EXPECT_EQ(more->differences[0].field, "host_to_device");
   EXPECT_EQ(more->differences[0].delta, 1 << 20);
+  ASSERT_NE(FindChange(d, fails), nullptr);
   EXPECT_EQ(FindChange(d, fails)->kind, CellChange::Kind::kNewlyFailing);
+  ASSERT_NE(FindChange(d, "missing_gpu/cpu_then_to@missing-gpu"), nullptr);
   EXPECT_EQ(FindChange(d, "missing_gpu/cpu_then_to@missing-gpu")->kind, CellChange::Kind::kNewlyFailing);
   const CellChange* less = FindChange(d, cheaper);
   ASSERT_NE(less, nullptr);
@@ -120,8 +122,23 @@ TEST(Diff, AnInjectedRegressionIsCaughtCellByCell) {
   EXPECT_EQ(d.Count(CellChange::Kind::kAdded), 1);
   EXPECT_EQ(d.Count(CellChange::Kind::kNewlyFailing), 2);
   EXPECT_EQ(d.unchanged, static_cast<int>(baseline.cases.size()) - 5);
-  // Newly failing comes first.
+  // Regressions come first, newly failing before the rest.
   EXPECT_EQ(d.changes[0].kind, CellChange::Kind::kNewlyFailing);
+  for (size_t i = 1; i < d.changes.size(); ++i) EXPECT_LE(d.changes[i].regression, d.changes[i - 1].regression);
+}
+
+TEST(Diff, ACellNoLongerMeasuredIsLostCoverage) {
+  const RunResults baseline = Read(kCpu);
+  RunResults current = baseline;
+  CaseResult* skipped = Find(current, "c4_source_device_memory/load_then_to@single-gpu");
+  skipped->verdict = Outcome::kSkipped;
+  skipped->measured.reset();
+  skipped->skip_reason = "needs 1 GPU(s), host has 0";
+  const DiffResult d = Diff(baseline, current);
+  ASSERT_EQ(d.changes.size(), 1u);
+  EXPECT_EQ(d.changes[0].kind, CellChange::Kind::kOutcome);
+  EXPECT_TRUE(d.changes[0].regression);
+  EXPECT_TRUE(d.Regressed());
 }
 
 TEST(Diff, AFailureThatPassesNowIsFixed) {
@@ -156,6 +173,7 @@ TEST(Diff, RunsWithNoCellInCommonSayTheyCannotBeCompared) {
   RunResults other = cpu;
   for (CaseResult& c : other.cases) c.id = "elsewhere/" + c.id;
   const DiffResult d = Diff(cpu, other);
+  ASSERT_FALSE(d.notes.empty());
   EXPECT_THAT(d.notes.back(), HasSubstr("shares no cell with run 1: other scenario files?"));
   EXPECT_EQ(d.Count(CellChange::Kind::kRemoved), static_cast<int>(cpu.cases.size()));
 }
@@ -191,6 +209,17 @@ TEST(Flatten, KeysCellsByRunAndCase) {
   const RunResults flat = Flatten(runs);
   EXPECT_EQ(flat.cases.size(), runs[0].cases.size() + runs[1].cases.size());
   EXPECT_EQ(flat.cases.front().id, runs[0].run.Title() + ": " + runs[0].cases.front().id);
+  // One run is left as it is, unless it must pair with a merged report's run.
+  EXPECT_EQ(Flatten({runs[0]}).cases.front().id, runs[0].cases.front().id);
+  EXPECT_EQ(Flatten({runs[0]}, true).cases.front().id, flat.cases.front().id);
+}
+
+TEST(Flatten, RunsOfOneTitleAreNumberedWithAWarning) {
+  const RunResults cpu = Read(kCpu);
+  const RunResults flat = Flatten({cpu, cpu});
+  EXPECT_EQ(flat.cases[cpu.cases.size()].id, cpu.run.Title() + " (2): " + cpu.cases[0].id);
+  ASSERT_FALSE(flat.warnings.empty());
+  EXPECT_THAT(flat.warnings[0], HasSubstr("give each runner its own --label"));
 }
 
 // --- Bad input: a clear message naming the file, never a crash ---------
@@ -252,6 +281,29 @@ TEST(ReadRunResults, MissingFilesFoldersAndFifosAreIoErrors) {
   const std::string fifo = std::string(std::getenv("TEST_TMPDIR")) + "/fifo.json";
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
   EXPECT_THAT(ReadRunResults(fifo).status().message(), HasSubstr("not a regular file"));
+}
+
+TEST(ReadRunResults, NegativeCountsAreAHandEditLeftOut) {
+  nlohmann::json j = nlohmann::json::parse(FileText(kCpu));
+  j["cases"][0]["ledger"]["host_to_device"]["bytes"] = -1;
+  Result<RunResults> r = ReadRunResults(TempFile("negative.json", j.dump()));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->cases.size(), j["cases"].size() - 1);
+  EXPECT_THAT(r->warnings.at(0), HasSubstr("ledger.host_to_device.bytes is negative (-1)"));
+}
+
+TEST(ReadReports, AHostileMergedReportIsAnErrorOrAWarningNeverACrash) {
+  nlohmann::json run = nlohmann::json::parse(FileText(kCpu));
+  for (const nlohmann::json& format : {nlohmann::json("2"), nlohmann::json(nullptr), nlohmann::json::array()}) {
+    nlohmann::json merged = {{"merged", true}, {"format", format}, {"runs", {run}}};
+    Result<std::vector<RunResults>> r = ReadReports(TempFile("hostile.json", merged.dump()));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->size(), 1u);
+  }
+  nlohmann::json merged = {{"merged", true}, {"runs", {run, 7}}};
+  Result<std::vector<RunResults>> r = ReadReports(TempFile("hostile.json", merged.dump()));
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("hostile.json [2]: no run"));
 }
 
 TEST(ReadReports, AMergedReportWithoutRunsIsAnError) {

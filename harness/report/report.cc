@@ -265,11 +265,15 @@ constexpr char kFilterScript[] = R"JS(
     document.getElementById('filter-count').textContent = 'showing ' + shown + ' of ' + total + ' cells';
     var hash = keys.filter(function (k) { return value(k); })
                    .map(function (k) { return k + '=' + encodeURIComponent(value(k)); }).join('&');
-    if (hash !== decodeURIComponent(location.hash.slice(1))) history.replaceState(null, '', hash ? '#' + hash : location.pathname);
+    try {
+      if ('#' + hash !== location.hash) history.replaceState(null, '', hash ? '#' + hash : location.pathname);
+    } catch (e) { /* some browsers refuse replaceState on file:// pages */ }
   }
   location.hash.slice(1).split('&').forEach(function (pair) {
     var kv = pair.split('='), select = document.getElementById('filter-' + kv[0]);
-    if (select && kv.length === 2) select.value = decodeURIComponent(kv[1]);
+    try {
+      if (select && kv.length === 2) select.value = decodeURIComponent(kv[1]);
+    } catch (e) { /* a malformed address: the filter starts empty */ }
   });
   keys.forEach(function (k) { document.getElementById('filter-' + k).addEventListener('change', apply); });
   apply();
@@ -487,15 +491,38 @@ constexpr char kXmlDeclaration[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n
 
 // --- Markdown -----------------------------------------------------------
 
-// Markdown table cells hold no newlines or pipes.
-std::string MdCell(std::string text) {
-  for (char& c : text) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
+// Text for a Markdown table cell or list item: one line, and nothing that
+// Markdown or the HTML around it reads as structure (pipes, backticks,
+// tags: a reason quoting "</details>" must not close a summary's block).
+std::string MdCell(std::string_view text) {
   std::string out;
-  for (char c : text) out += c == '|' ? std::string("\\|") : std::string(1, c);
+  for (char c : text) {
+    switch (c) {
+      case '\n':
+      case '\r':
+        out += ' ';
+        break;
+      case '|':
+        out += "\\|";
+        break;
+      case '`':
+        out += "\\`";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      default:
+        out += c;
+    }
+  }
   return out;
 }
+
+// A case id as code; ids may hold any character a file name may.
+std::string MdId(std::string_view id) { return "`" + MdCell(id) + "`"; }
 
 std::string RunFactsMarkdown(const std::vector<RunResults>& runs) {
   std::ostringstream md;
@@ -521,7 +548,7 @@ std::string FailuresMarkdown(const std::vector<RunResults>& runs) {
   for (size_t k = 0; k < runs.size(); ++k) {
     for (const CaseResult& c : runs[k].cases) {
       if (!verdict::IsFailing(c.verdict)) continue;
-      md << "- " << (runs.size() > 1 ? "[" + std::to_string(k + 1) + "] " : "") << "`" << c.id << "` "
+      md << "- " << (runs.size() > 1 ? "[" + std::to_string(k + 1) + "] " : "") << MdId(c.id) << " "
          << verdict::OutcomeName(c.verdict) << ": " << MdCell(c.reasons.empty() ? "" : c.reasons[0]) << "\n";
     }
   }
@@ -534,16 +561,16 @@ std::string RunMarkdown(const RunResults& run) {
   md << "# Checkpoint loading replay\n\n**" << Summary(run.cases) << "**\n\n" << RunFactsMarkdown({run})
      << FailuresMarkdown({run});
   for (const auto& [file, t] : Tables(run.cases)) {
-    md << "## " << file << "\n\n| strategy |";
-    for (const auto& e : t.environments) md << " " << e << " |";
+    md << "## " << MdCell(file) << "\n\n| strategy |";
+    for (const auto& e : t.environments) md << " " << MdCell(e) << " |";
     md << "\n|---|";
     for (size_t i = 0; i < t.environments.size(); ++i) md << "---|";
     md << "\n";
     for (const auto& s : t.strategies) {
-      md << "| " << s << " |";
+      md << "| " << MdCell(s) << " |";
       for (const auto& e : t.environments) {
         auto it = t.cells.find({s, e});
-        md << " " << (it == t.cells.end() ? "-" : CellText(*it->second)) << " |";
+        md << " " << (it == t.cells.end() ? "-" : MdCell(CellText(*it->second))) << " |";
       }
       md << "\n";
     }
@@ -563,17 +590,17 @@ std::string MergedMarkdown(const std::vector<RunResults>& runs, const std::vecto
   }
   md << FailuresMarkdown(runs);
   for (const auto& [file, file_rows] : RowsByFile(rows)) {
-    md << "## " << file << "\n\n| strategy | environment |";
+    md << "## " << MdCell(file) << "\n\n| strategy | environment |";
     for (size_t k = 0; k < runs.size(); ++k) md << " [" << k + 1 << "] |";
     md << " |\n|---|---|";
     for (size_t k = 0; k < runs.size(); ++k) md << "---|";
     md << "---|\n";
     std::vector<std::string> details;
     for (const MergedCell* row : file_rows) {
-      md << "| " << row->strategy << " | " << row->environment << " |";
-      for (const CaseResult* c : row->by_run) md << " " << (c ? CellText(*c) : "-") << " |";
+      md << "| " << MdCell(row->strategy) << " | " << MdCell(row->environment) << " |";
+      for (const CaseResult* c : row->by_run) md << " " << (c ? MdCell(CellText(*c)) : "-") << " |";
       md << " " << (!row->differences.empty() ? "**differs**" : "") << (row->fidelity ? " fidelity" : "") << " |\n";
-      for (const auto& d : row->differences) details.push_back("`" + row->id + "` " + MdCell(d));
+      for (const auto& d : row->differences) details.push_back(MdId(row->id) + " " + MdCell(d));
     }
     md << "\n";
     for (const auto& d : details) md << "- " << d << "\n";
@@ -587,10 +614,17 @@ std::string MergedMarkdown(const std::vector<RunResults>& runs, const std::vecto
 Status WriteFiles(const std::string& dir, const std::vector<std::pair<std::string, std::string>>& files) {
   Status made = MakeDirectories(dir);
   if (!made.ok()) return made;
+  // Each file is written beside its place and renamed into it: a run killed
+  // while writing leaves the previous file or the new one, never half.
   for (const auto& [name, text] : files) {
-    std::ofstream out(dir + "/" + name);
-    out << text;
-    if (!out.good()) return Status(ErrorClass::kIoError, dir + "/" + name + ": cannot be written");
+    const std::string path = dir + "/" + name, partial = path + ".partial";
+    {
+      std::ofstream out(partial);
+      out << text;
+      out.close();
+      if (!out.good()) return Status(ErrorClass::kIoError, path + ": cannot be written");
+    }
+    if (Status renamed = RenameFile(partial, path); !renamed.ok()) return renamed;
   }
   return OkStatus();
 }
@@ -632,10 +666,12 @@ Status WriteRunReports(const RunResults& run, const std::string& dir) {
                           {"report.html", Html({"Checkpoint loading replay", {run}, run.warnings})}});
 }
 
-Status WriteMergedReports(const std::vector<RunResults>& runs, const std::string& dir) {
+Status WriteMergedReports(const std::vector<RunResults>& runs, const std::string& dir,
+                          const std::vector<std::string>& unreadable) {
   std::vector<const RunResults*> pointers;
   for (const auto& r : runs) pointers.push_back(&r);
-  const std::vector<std::string> notes = ComparabilityNotes(pointers);
+  std::vector<std::string> notes = unreadable;
+  for (auto& note : ComparabilityNotes(pointers)) notes.push_back(std::move(note));
   const std::vector<MergedCell> rows = Merge(runs);
   nlohmann::json j = {{"format", kReportFormat}, {"merged", true}, {"runs", nlohmann::json::array()}};
   for (const auto& r : runs) j["runs"].push_back({{"run", r.run}, {"source", r.source}, {"cases", r.cases}});
@@ -674,7 +710,12 @@ std::string DiffMarkdown(const RunResults& baseline, const RunResults& current, 
     head << "| " << diff.Count(kind) << " ";
   }
   head << "| " << diff.unchanged << " |\n\n";
-  for (const auto& note : diff.notes) head << "> " << MdCell(note) << "\n";
+  // Notes are bounded too: one per unreadable case could be thousands.
+  constexpr size_t kNotesShown = 20;
+  for (size_t i = 0; i < diff.notes.size() && i < kNotesShown; ++i) head << "> " << MdCell(diff.notes[i]) << "\n";
+  if (diff.notes.size() > kNotesShown) {
+    head << "> … and " << diff.notes.size() - kNotesShown << " more note(s): see diff.json\n";
+  }
   if (!diff.notes.empty()) head << "\n";
   std::string md = head.str();
   if (diff.changes.empty()) return md + "Every cell is as it was.\n";
@@ -686,7 +727,7 @@ std::string DiffMarkdown(const RunResults& baseline, const RunResults& current, 
     std::string differences;
     for (const auto& line : ChangeDescription(c)) differences += (differences.empty() ? "" : "; ") + line;
     const std::string row = "| " + std::string(CellChangeName(c.kind)) + (c.regression ? " **(regression)**" : "") +
-                            " | `" + MdCell(c.id) + "` | " + (c.before ? MdCell(CellText(*c.before)) : "-") + " | " +
+                            " | " + MdId(c.id) + " | " + (c.before ? MdCell(CellText(*c.before)) : "-") + " | " +
                             (c.after ? MdCell(CellText(*c.after)) : "-") + " | " + MdCell(differences) + " |\n";
     if (md.size() + row.size() + kTailRoom > options.markdown_limit) {
       md += "\n… and " + std::to_string(diff.changes.size() - i) +
@@ -722,7 +763,7 @@ Status WriteDiffReports(const RunResults& baseline, const RunResults& current, c
   labelled_current.run.label = "current: " + current.run.Title();
   return WriteFiles(dir, {{"diff.json", DumpJson(j) + "\n"},
                           {"diff.md", DiffMarkdown(baseline, current, diff, options)},
-                          {"report.html", Html({"Checkpoint loading replay: against the baseline",
+                          {"diff.html", Html({"Checkpoint loading replay: against the baseline",
                                                 {labelled_baseline, labelled_current}, diff.notes, &diff})}});
 }
 

@@ -7,7 +7,7 @@
 //   WriteRunReports(run, "reports/");           // report.json junit.xml summary.md report.html
 //   WriteMergedReports(runs, "merged/");         // the same four, one column per run
 //   DiffResult d = Diff(baseline, run);
-//   WriteDiffReports(baseline, run, d, "reports/", {});  // diff.md diff.json, and report.html with the diff
+//   WriteDiffReports(baseline, run, d, "reports/", {});  // diff.md diff.json diff.html
 //   std::cout << Matrix(run.cases);              // strategy x environment, per file
 #ifndef HARNESS_REPORT_REPORT_H_
 #define HARNESS_REPORT_REPORT_H_
@@ -31,7 +31,9 @@ Status WriteRunReports(const RunResults& run, const std::string& dir);
 // report.json {"format", "merged": true, "runs": [{"run", "cases"}...],
 // "cells": [{"id", "differences", "fidelity"}...]}, and junit.xml with one
 // <testsuite> per run, summary.md and report.html with one column per run.
-Status WriteMergedReports(const std::vector<RunResults>& runs, const std::string& dir);
+// `unreadable` names inputs left out; they head the notes.
+Status WriteMergedReports(const std::vector<RunResults>& runs, const std::string& dir,
+                          const std::vector<std::string>& unreadable = {});
 
 struct DiffOptions {
   // $GITHUB_STEP_SUMMARY refuses more than 1 MiB; the Markdown stops short
@@ -45,8 +47,9 @@ struct DiffOptions {
 std::string DiffMarkdown(const RunResults& baseline, const RunResults& current, const DiffResult& diff,
                          const DiffOptions& options = {});
 
-// diff.md, diff.json, and report.html showing the baseline beside the
-// current run, the changes at the top.
+// diff.md, diff.json, and diff.html: the page with the baseline beside the
+// current run, the changes at the top. Beside a run's own reports in one
+// folder, nothing is overwritten.
 Status WriteDiffReports(const RunResults& baseline, const RunResults& current, const DiffResult& diff,
                         const std::string& dir, const DiffOptions& options = {});
 

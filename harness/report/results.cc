@@ -83,6 +83,27 @@ void to_json(json& j, const CaseResult& r) {
   if (!r.worker_output.empty()) j["worker_output"] = r.worker_output;
 }
 
+namespace {
+
+// Byte counts, copy counts and peaks are never negative; a hand-edited one
+// would make every comparison meaningless.
+void RequireNonNegative(const recorder::Ledger& ledger) {
+  const auto check = [](int64_t value, const std::string& field) {
+    if (value < 0) throw std::invalid_argument("ledger." + field + " is negative (" + std::to_string(value) + ")");
+  };
+  for (recorder::Direction d : recorder::kDirections) {
+    check(ledger.copies[d].bytes, std::string(recorder::DirectionName(d)) + ".bytes");
+    check(ledger.copies[d].count, std::string(recorder::DirectionName(d)) + ".count");
+  }
+  for (const auto& [device, memory] : ledger.memory) {
+    check(memory.allocated_bytes, "memory." + device + ".allocated_bytes");
+    check(memory.peak_bytes, "memory." + device + ".peak_bytes");
+    check(memory.held_bytes, "memory." + device + ".held_bytes");
+  }
+}
+
+}  // namespace
+
 void from_json(const json& j, CaseResult& r) {
   j.at("id").get_to(r.id);
   j.at("file").get_to(r.file);
@@ -103,6 +124,7 @@ void from_json(const json& j, CaseResult& r) {
   if (r.verdict != Outcome::kSkipped) {
     verdict::Measured measured = j.get<verdict::Measured>();
     measured.target = r.target;
+    if (measured.ledger) RequireNonNegative(*measured.ledger);
     r.measured = std::move(measured);
   }
   r.command_output = j.value("command_output", "");
@@ -141,7 +163,17 @@ std::string ReportFile(const std::string& path) { return IsDirectory(path) ? pat
 
 }  // namespace
 
+// "format" as written, or 1 (the first format had none); a hostile value
+// is no format at all.
+int FormatOf(const json& j) {
+  return j.is_object() && j.contains("format") && j["format"].is_number_integer() ? j["format"].get<int>() : 1;
+}
+
 Result<RunResults> RunResultsFromJson(const json& j, const std::string& source) {
+  return RunResultsFromJson(j, source, FormatOf(j));
+}
+
+Result<RunResults> RunResultsFromJson(const json& j, const std::string& source, int format) {
   const auto invalid = [&](const std::string& what) {
     return Status(ErrorClass::kInvalidArgument, source + ": " + what);
   };
@@ -150,7 +182,6 @@ Result<RunResults> RunResultsFromJson(const json& j, const std::string& source) 
   }
   RunResults results;
   results.source = source;
-  const int format = j.contains("format") && j["format"].is_number_integer() ? j["format"].get<int>() : 1;
   if (format > kReportFormat) {
     results.warnings.push_back("written in report format " + std::to_string(format) + ", newer than this harness's " +
                                std::to_string(kReportFormat) + ": fields it added are ignored");
@@ -188,8 +219,8 @@ Result<RunResults> RunResultsFromJson(const json& j, const std::string& source) 
     }
   }
   if (results.cases.empty() && !cases.empty()) {
-    return invalid("none of its " + std::to_string(cases.size()) + " cases can be read; first: " +
-                   results.warnings.back());
+    return invalid("none of its " + std::to_string(cases.size()) + " cases can be read; the first: " +
+                   results.warnings[results.warnings.size() - cases.size()]);
   }
   return results;
 }
@@ -205,22 +236,21 @@ Result<std::vector<RunResults>> ReadReports(const std::string& path) {
   const std::string file = ReportFile(path);
   Result<json> j = ReadJson(file);
   if (!j.ok()) return j.status();
-  if (!j->is_object() || !j->contains("merged")) {
+  if (!j->is_object() || !j->contains("merged") || !j->contains("runs")) {
     Result<RunResults> one = RunResultsFromJson(*j, file);
     if (!one.ok()) return one.status();
     return std::vector<RunResults>{std::move(*one)};
   }
-  const json& runs = (*j)["runs"];
+  const json& runs = j->at("runs");
   if (!runs.is_array() || runs.empty()) {
     return Status(ErrorClass::kInvalidArgument, file + ": a merged report without runs");
   }
   std::vector<RunResults> out;
   for (size_t k = 0; k < runs.size(); ++k) {
-    json run = runs[k];
+    const json& run = runs[k];
     const std::string source = file + " [" + std::to_string(k + 1) + "]";
     if (!run.is_object()) return Status(ErrorClass::kInvalidArgument, source + ": no run");
-    run["format"] = (*j).value("format", 1);
-    Result<RunResults> one = RunResultsFromJson(run, source);
+    Result<RunResults> one = RunResultsFromJson(run, source, FormatOf(*j));
     if (!one.ok()) return one.status();
     // The run's own source, as it was merged.
     if (run.contains("source") && run["source"].is_string()) one->source = run["source"].get<std::string>();

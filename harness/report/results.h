@@ -82,7 +82,10 @@ void from_json(const nlohmann::json& j, CaseResult& r);
 std::string ReportJson(const RunResults& run);
 
 // A report.json document already parsed; `source` names it in messages.
+// The second form is for a run inside a merged report, whose format is the
+// merged document's.
 Result<RunResults> RunResultsFromJson(const nlohmann::json& j, const std::string& source);
+Result<RunResults> RunResultsFromJson(const nlohmann::json& j, const std::string& source, int format);
 
 // Reads `path`: a report.json, or a folder holding one. A file that is
 // missing, truncated, no JSON or no report is an error naming the path and

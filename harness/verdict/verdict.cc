@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -171,6 +172,23 @@ std::string Difference::ToString() const {
   return text;
 }
 
+namespace {
+
+// Counts and byte totals that saturate instead of overflowing: a hostile
+// report's numbers must not make the comparison undefined.
+int64_t SaturatingAdd(int64_t a, int64_t b) {
+  int64_t sum;
+  return __builtin_add_overflow(a, b, &sum) ? std::numeric_limits<int64_t>::max() : sum;
+}
+int64_t SaturatingMultiply(int64_t a, int64_t b) {
+  int64_t product;
+  return __builtin_mul_overflow(a, b, &product) ? std::numeric_limits<int64_t>::max() : product;
+}
+// |b - a| for non-negative a and b, which cannot overflow.
+int64_t Distance(int64_t a, int64_t b) { return a > b ? a - b : b - a; }
+
+}  // namespace
+
 std::vector<Difference> Compare(const Measured& before, const Measured& after, const Tolerance& tolerance) {
   std::vector<Difference> out;
   const std::string class_before(ErrorClassName(before.outcome.error_class()));
@@ -183,10 +201,11 @@ std::vector<Difference> Compare(const Measured& before, const Measured& after, c
   }
   if (!before.ledger || !after.ledger) return out;
   for (recorder::Direction d : recorder::kDirections) {
-    const int64_t a = before.TransferBytes(d), b = after.TransferBytes(d);
-    const int64_t allowed =
-        std::max(tolerance.bytes, static_cast<int64_t>(tolerance.bytes_fraction * static_cast<double>(std::max(a, b))));
-    if (std::llabs(b - a) > allowed) {
+    const int64_t a = std::max<int64_t>(0, before.TransferBytes(d)), b = std::max<int64_t>(0, after.TransferBytes(d));
+    const double fraction = tolerance.bytes_fraction * static_cast<double>(std::max(a, b));
+    const int64_t allowed = std::max(
+        tolerance.bytes, fraction >= 9.0e18 ? std::numeric_limits<int64_t>::max() : static_cast<int64_t>(fraction));
+    if (Distance(a, b) > allowed) {
       out.push_back({Difference::Kind::kBytes, std::string(recorder::DirectionName(d)), std::to_string(a),
                      std::to_string(b), b - a});
     }
@@ -194,17 +213,18 @@ std::vector<Difference> Compare(const Measured& before, const Measured& after, c
   int64_t copies = 1;
   for (const recorder::Ledger* l : {&*before.ledger, &*after.ledger}) {
     int64_t n = 0;
-    for (const recorder::Transfer& t : l->copies.by_direction) n += t.count;
+    for (const recorder::Transfer& t : l->copies.by_direction) n = SaturatingAdd(n, std::max<int64_t>(0, t.count));
     copies = std::max(copies, n);
   }
+  const int64_t peak_allowed = SaturatingMultiply(std::max<int64_t>(0, tolerance.peak_rounding), copies);
   std::set<std::string> devices;
   for (const recorder::Ledger* l : {&*before.ledger, &*after.ledger}) {
     for (const auto& [device, memory] : l->memory) devices.insert(device);
   }
   for (const std::string& device : devices) {
     if (!before.ledger->Measures("memory." + device) || !after.ledger->Measures("memory." + device)) continue;
-    const int64_t a = before.PeakBytes(device), b = after.PeakBytes(device);
-    if (std::llabs(b - a) > tolerance.peak_rounding * copies) {
+    const int64_t a = std::max<int64_t>(0, before.PeakBytes(device)), b = std::max<int64_t>(0, after.PeakBytes(device));
+    if (Distance(a, b) > peak_allowed) {
       out.push_back({Difference::Kind::kPeak, "peak " + device, std::to_string(a), std::to_string(b), b - a});
     }
   }

@@ -40,10 +40,24 @@ grep -qF "## Checkpoint loading: REGRESSED" "$GITHUB_STEP_SUMMARY" || fail "no R
 grep -qF "c4_source_device_memory/map_location@single-gpu" "$GITHUB_STEP_SUMMARY" || fail "the cell is not named"
 [ "$(wc -c <"$GITHUB_STEP_SUMMARY")" -lt 1048576 ] || fail "the job summary is over 1 MiB"
 
-# A truncated runner report: exit 2, nothing published as if it were fine.
+# A truncated runner report: left out and named, the rest merged and
+# diffed, exit 2.
 head -c 3000 "$data/cpu_virtual.report.json" >"$dir/reports/cpu/report.json"
+: >"$GITHUB_STEP_SUMMARY"
 status=0
 "$script" "$replay" "$dir/reports" "$dir/first/merged" "$dir/broken" >"$dir/broken.txt" 2>&1 || status=$?
 [ "$status" -eq 2 ] || fail "a truncated report exited $status"
-grep -qF "not a complete JSON document" "$dir/broken.txt" || fail "no reason: $(cat "$dir/broken.txt")"
+grep -qF "not a complete JSON document" "$GITHUB_STEP_SUMMARY" || fail "the reason is not published: $(cat "$GITHUB_STEP_SUMMARY")"
+grep -qF "1 runs, " "$dir/broken.txt" || fail "the readable run was not merged: $(cat "$dir/broken.txt")"
+# The H100 run is still diffed; the CPU runner's cells are gone, which is
+# lost coverage.
+grep -qF "## Checkpoint loading: REGRESSED" "$GITHUB_STEP_SUMMARY" || fail "no diff of the rest"
+
+# An unusable baseline says why in the summary.
+echo "not json" >"$dir/bad-baseline.json"
+cp "$data/cpu_virtual.report.json" "$dir/reports/cpu/report.json"
+: >"$GITHUB_STEP_SUMMARY"
+"$script" "$replay" "$dir/reports" "$dir/bad-baseline.json" "$dir/badbase" >/dev/null 2>&1 || true
+grep -qF "Baseline unusable: replay: $dir/bad-baseline.json: not a complete JSON document" "$GITHUB_STEP_SUMMARY" ||
+  fail "no reason for the unusable baseline: $(cat "$GITHUB_STEP_SUMMARY")"
 echo PASS
