@@ -21,6 +21,8 @@ constexpr Rule kRules[] = {
     {"CUDA out of memory", ErrorClass::kOutOfMemory},
     {"out of memory", ErrorClass::kOutOfMemory},
     {"can't allocate memory", ErrorClass::kOutOfMemory},  // LibTorch's CPU allocator
+    {"std::bad_alloc", ErrorClass::kOutOfMemory},          // C++ new under the worker's data cap
+    {"MemoryError", ErrorClass::kOutOfMemory},             // Python, likewise
     // No usable CUDA at all.
     {"No CUDA GPUs are available", ErrorClass::kCudaUnavailable},
     {"Found no NVIDIA driver", ErrorClass::kCudaUnavailable},

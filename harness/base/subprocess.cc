@@ -8,10 +8,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <set>
 
 extern char** environ;
@@ -46,7 +48,30 @@ void ClosePipeEnd(int* fd) {
   *fd = -1;
 }
 
+// Cancellation: a pipe whose read end every waiting RunChild polls. It is
+// written once and never read, so it stays readable for all of them.
+std::atomic<bool> cancelled{false};
+int cancel_pipe[2] = {-1, -1};
+std::once_flag cancel_pipe_once;
+
+int CancelReadEnd() {
+  std::call_once(cancel_pipe_once, [] {
+    if (pipe2(cancel_pipe, O_CLOEXEC | O_NONBLOCK) != 0) cancel_pipe[0] = cancel_pipe[1] = -1;
+  });
+  return cancel_pipe[0];
+}
+
 }  // namespace
+
+void CancelChildren() {
+  cancelled.store(true);
+  if (cancel_pipe[1] >= 0) {
+    const char byte = 1;
+    [[maybe_unused]] const ssize_t n = write(cancel_pipe[1], &byte, 1);
+  }
+}
+
+bool ChildrenCancelled() { return cancelled.load(); }
 
 bool WriteAll(int fd, std::string_view data) {
   while (!data.empty()) {
@@ -65,6 +90,12 @@ std::string SignalName(int signal) {
 
 Child RunChild(const std::function<int(int result_fd)>& body, const ChildOptions& options) {
   Child child;
+  const int cancel_fd = CancelReadEnd();  // made before any signal handler may need it
+  if (ChildrenCancelled()) {
+    child.cancelled = true;
+    child.start_error = "cancelled before it started";
+    return child;
+  }
   const auto start = std::chrono::steady_clock::now();
   const bool capture = options.capture != ChildOptions::Capture::kNone;
   int result_pipe[2] = {-1, -1};
@@ -114,14 +145,20 @@ Child RunChild(const std::function<int(int result_fd)>& body, const ChildOptions
   child.started = true;
   ClosePipeEnd(&result_pipe[1]);
   ClosePipeEnd(&output_pipe[1]);
-  pollfd fds[2] = {{result_pipe[0], POLLIN, 0}, {output_pipe[0], POLLIN, 0}};
+  pollfd fds[3] = {{result_pipe[0], POLLIN, 0}, {output_pipe[0], POLLIN, 0}, {cancel_fd, POLLIN, 0}};
   std::string* sinks[2] = {&child.result, &child.output};
   int open_fds = capture ? 2 : 1;
   char buf[65536];
+  // Once the child has exited, what it started may still hold the pipes
+  // (a loader's daemon, `cmd &`): read on for a short grace, then stop
+  // rather than wait for a process that is not the child.
+  constexpr double kGraceAfterExitSeconds = 1.0;
+  std::optional<std::chrono::steady_clock::time_point> exited_at;
   while (open_fds > 0) {
+    const auto now = std::chrono::steady_clock::now();
     int wait_ms = -1;
     if (options.timeout_seconds > 0) {
-      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const double elapsed = std::chrono::duration<double>(now - start).count();
       const double remaining_ms = (options.timeout_seconds - elapsed) * 1000;
       wait_ms = int(std::min(remaining_ms, 60'000.0));  // no int overflow for a long timeout
       if (wait_ms <= 0) {
@@ -129,9 +166,24 @@ Child RunChild(const std::function<int(int result_fd)>& body, const ChildOptions
         break;
       }
     }
-    const int ready = poll(fds, 2, wait_ms);
+    if (exited_at && std::chrono::duration<double>(now - *exited_at).count() > kGraceAfterExitSeconds) break;
+    // Wake now and then to notice the child's exit (the pipes may not close).
+    wait_ms = wait_ms < 0 ? 200 : std::min(wait_ms, 200);
+    const int ready = poll(fds, 3, wait_ms);
+    if (ChildrenCancelled()) {
+      child.cancelled = true;
+      break;
+    }
+    if (!exited_at) {
+      // WNOWAIT: the child stays a zombie, so its pid (and group id) cannot
+      // be reused before the group is killed below.
+      siginfo_t info = {};
+      if (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid) {
+        exited_at = std::chrono::steady_clock::now();
+      }
+    }
     if (ready < 0 && errno == EINTR) continue;
-    if (ready == 0) continue;  // the deadline is checked above
+    if (ready <= 0) continue;  // the deadline and the exit are checked above
     for (int i = 0; i < 2; ++i) {
       if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       const ssize_t n = read(fds[i].fd, buf, sizeof(buf));
@@ -145,14 +197,14 @@ Child RunChild(const std::function<int(int result_fd)>& body, const ChildOptions
       if (i == 1) KeepTail(sinks[i], options.output_limit);
     }
   }
-  for (pollfd& p : fds) ClosePipeEnd(&p.fd);
+  for (int i = 0; i < 2; ++i) ClosePipeEnd(&fds[i].fd);
   if (options.output_limit > 0 && child.output.size() > options.output_limit) {
     child.output.erase(0, child.output.size() - options.output_limit);
   }
-  if (child.timed_out) {
-    if (options.own_process_group) kill(-pid, SIGKILL);
-    kill(pid, SIGKILL);
-  }
+  // A child that leads a group takes what it started with it, whether it
+  // exited, hung or was cancelled: nothing a loader forked outlives its case.
+  if (options.own_process_group) kill(-pid, SIGKILL);
+  if (child.timed_out || child.cancelled) kill(pid, SIGKILL);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

@@ -35,8 +35,9 @@ struct ChildOptions {
   Capture capture = Capture::kStdoutAndStderr;
   // Killed with SIGKILL after this many seconds; 0 waits for ever.
   double timeout_seconds = 0;
-  // The child leads a process group of its own, and a timeout kills the
-  // whole group. Leave it off for a child that must die with its parent's
+  // The child leads a process group of its own, and the whole group is
+  // killed when the child ends (whatever it started does not outlive it)
+  // or times out. Leave it off for a child that must die with its parent's
   // group (a command run by a worker).
   bool own_process_group = false;
   // Child::output keeps the last this many bytes; 0 keeps everything.
@@ -44,9 +45,10 @@ struct ChildOptions {
 };
 
 struct Child {
-  bool started = false;  // false: pipe or fork failed (see start_error)
+  bool started = false;  // false: pipe or fork failed, or cancelled (see start_error)
   std::string start_error;
   bool timed_out = false;
+  bool cancelled = false;  // stopped by CancelChildren(): killed, or never started
   bool exited = false;  // exited normally, with exit_code
   int exit_code = -1;
   int signal = 0;      // the signal that killed it, if one did
@@ -56,7 +58,9 @@ struct Child {
 };
 
 // Forks; the child runs `body` with the write end of the result pipe and
-// exits with its return value. An exception escaping `body` is printed to
+// exits with its return value. Output is read until the pipes close, or
+// until a second after the child exits when something it started keeps
+// them open. An exception escaping `body` is printed to
 // stderr and exits with 3. The child holds no other child's pipes: a
 // sibling started by another thread still sees its end of file.
 Child RunChild(const std::function<int(int result_fd)>& body, const ChildOptions& options);
@@ -65,6 +69,14 @@ Child RunChild(const std::function<int(int result_fd)>& body, const ChildOptions
 // (replacing variables of the same name); 127 when it cannot be executed.
 Child RunProgram(const std::vector<std::string>& argv, const std::vector<std::pair<std::string, std::string>>& env,
                  const ChildOptions& options);
+
+// Stops every child of this process, for a replay that was told to stop
+// (SIGINT, SIGTERM): each RunChild waiting kills its child (and the child's
+// group, if it leads one) at once and returns with `cancelled`; later calls
+// start nothing. Async-signal-safe: a signal handler may call it. There is
+// no undoing it.
+void CancelChildren();
+bool ChildrenCancelled();
 
 // write() until everything is written; false on an error.
 bool WriteAll(int fd, std::string_view data);

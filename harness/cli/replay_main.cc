@@ -10,6 +10,7 @@
 //   replay scenarios --baseline main-reports/    # what this change did, cell by cell
 //   replay merge cpu/ gpu-1/ gpu-2/ --report-dir merged
 //   replay diff main-merged/ merged/ --report-dir diff
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,7 +26,9 @@
 #include <thread>
 
 #include "cuda_toolkit/cuda_toolkit_info.h"
+#include "harness/base/bytes.h"
 #include "harness/base/files.h"
+#include "harness/base/subprocess.h"
 #include "harness/compat/torch_compat.h"
 #include "harness/env/environment.h"
 #include "harness/report/claims.h"
@@ -41,6 +44,25 @@ using namespace harness;  // NOLINT: a main file
 namespace {
 
 constexpr int kUnusableInput = 2;
+
+// SIGINT or SIGTERM: stop the workers, then write what finished. The
+// handler is reset after the first signal, so a second one ends the
+// process at once.
+volatile sig_atomic_t stop_signal = 0;
+
+void StopOnSignal(int signal) {
+  stop_signal = signal;
+  CancelChildren();
+}
+
+void InstallStopHandlers() {
+  struct sigaction action = {};
+  action.sa_handler = StopOnSignal;
+  action.sa_flags = SA_RESETHAND;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
 
 std::string CudaToolkitVersion() {
   if (!HARNESS_CUDA_TOOLKIT_FOUND) return "none";
@@ -266,6 +288,11 @@ int main(int argc, char** argv) {
   diff_flags.AddTo(&app);
   int jobs = 1;
   app.add_option("--jobs,-j", jobs, "cases run at once, each in its own workers")->check(CLI::Range(1, 64));
+  std::string memory_limit_text = "auto";
+  app.add_option("--worker-memory-limit", memory_limit_text,
+                 "each worker's data cap, e.g. 8GiB (a loader past it fails as out-of-memory); "
+                 "auto: 3/4 of the memory available at start; none")
+      ->capture_default_str();
 
   std::vector<std::string> merge_inputs;
   std::string merge_dir = "merged";
@@ -346,7 +373,21 @@ int main(int argc, char** argv) {
     return invalid == 0 ? 0 : 1;
   }
   runner::RunOptions options{backend, host, cache_dir};
+  if (memory_limit_text == "auto") {
+    options.worker_memory_bytes = runner::DefaultWorkerMemoryLimit(host);
+  } else if (memory_limit_text != "none") {
+    const std::optional<int64_t> limit = ParseByteSize(memory_limit_text);
+    if (!limit || *limit <= 0) {
+      std::cerr << "replay: --worker-memory-limit '" << memory_limit_text << "' is not auto, none or a size (8GiB)\n";
+      return kUnusableInput;
+    }
+    options.worker_memory_bytes = *limit;
+  }
   std::vector<runner::CaseReport> reports(cases.size());
+  // Cases that finished before any stop signal; a case running when it came
+  // had its workers killed, and is left out rather than reported as lost.
+  std::vector<char> finished(cases.size(), 0);
+  InstallStopHandlers();
   const bool tty = isatty(STDOUT_FILENO);
   // This process never touches LibTorch's state, so its threads only wait
   // on workers: each case still runs in forked processes of its own.
@@ -354,8 +395,10 @@ int main(int argc, char** argv) {
   std::atomic<size_t> done{0};
   std::mutex print;
   auto run_cases = [&] {
-    for (size_t i = next++; i < cases.size(); i = next++) {
+    for (size_t i = next++; i < cases.size() && !ChildrenCancelled(); i = next++) {
       reports[i] = runner::RunCaseRepeated(cases[i], options, repeat);
+      if (ChildrenCancelled()) break;
+      finished[i] = 1;
       std::lock_guard<std::mutex> lock(print);
       size_t finished = ++done;
       if (tty) std::cout << "\r[" << finished << "/" << cases.size() << "] " << cases[i].id << "\033[K" << std::flush;
@@ -377,7 +420,18 @@ int main(int argc, char** argv) {
   run_cases();
   for (std::thread& t : threads) t.join();
   if (tty) std::cout << "\n";
-  report::RunResults run = report::ToRunResults(reports, run_info);
+  std::vector<runner::CaseReport> done_reports;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    if (finished[i]) done_reports.push_back(std::move(reports[i]));
+  }
+  report::RunInfo info = run_info;
+  if (stop_signal != 0) {
+    info.note = "interrupted by SIG" + SignalName(stop_signal) + ": " + std::to_string(done_reports.size()) + " of " +
+                std::to_string(cases.size()) + " cases finished; the others are not in this report";
+    std::cout << "replay: " << info.note << "\n";
+  }
+  reports = std::move(done_reports);
+  report::RunResults run = report::ToRunResults(reports, info);
   if (!report_dir.empty()) run.source = report_dir + "/report.json";
   std::cout << report::Matrix(run.cases);
   if (claims) {
@@ -404,11 +458,14 @@ int main(int argc, char** argv) {
   bool all_held = invalid == 0;
   for (const auto& r : run.cases) all_held &= !verdict::IsFailing(r.verdict);
   bool no_regression = true;
-  if (!baseline.empty()) {
+  if (!baseline.empty() && stop_signal != 0) {
+    std::cout << "baseline: not compared: the run was interrupted\n";
+  } else if (!baseline.empty()) {
     const auto [before, after] = Paired(baseline, {run});
     no_regression = ReportDiff(before, after, diff_flags, tolerance, report_dir);
   }
   std::cout << "replay: " << report::Summary(run.cases)
             << (invalid ? ", " + std::to_string(invalid) + " invalid file(s)" : "") << "\n";
+  if (stop_signal != 0) return 128 + stop_signal;
   return all_held && no_regression ? 0 : 1;
 }

@@ -68,8 +68,8 @@ void from_json(const json& j, FixtureReply& r) {
 // boundary; a worker that dies, hangs or garbles its reply is kCrashed,
 // kTimeout or kLost.
 template <typename Reply>
-Result<Reply> RunWorker(const std::function<Reply()>& body, double timeout_seconds, worker::WorkerResult* raw,
-                        const std::function<Reply(Status)>& on_harness_error) {
+Result<Reply> RunWorker(const std::function<Reply()>& body, double timeout_seconds, int64_t memory_limit_bytes,
+                        worker::WorkerResult* raw, const std::function<Reply(Status)>& on_harness_error) {
   *raw = worker::RunInWorker(
       [&] {
         Reply reply;
@@ -77,7 +77,7 @@ Result<Reply> RunWorker(const std::function<Reply()>& body, double timeout_secon
         if (!harness_error.ok()) reply = on_harness_error(harness_error);
         return DumpJson(reply);
       },
-      timeout_seconds);
+      timeout_seconds, memory_limit_bytes);
   if (!raw->status.ok()) return raw->status;
   json j = json::parse(raw->payload, nullptr, false);
   if (j.is_discarded()) return Status(ErrorClass::kLost, "worker sent malformed JSON");
@@ -101,7 +101,7 @@ void from_json(const json& j, ArchiveCheckReply& r) { j.at("status").get_to(r.st
 // its storage needs 7724 (...)". The outcome stays (it is the finding), except
 // that an unclassified one takes the class the check found. The check reads
 // a hostile file, so it runs in a worker too.
-void ExplainFailure(const std::string& checkpoint, Status* outcome) {
+void ExplainFailure(const std::string& checkpoint, int64_t memory_limit_bytes, Status* outcome) {
   const ErrorClass got = outcome->error_class();
   if (got != ErrorClass::kInternal && got != ErrorClass::kCrashed && got != ErrorClass::kLost) return;
   worker::WorkerResult raw;
@@ -112,7 +112,7 @@ void ExplainFailure(const std::string& checkpoint, Status* outcome) {
         Result<std::vector<fixtures::StorageInfo>> storages = fixtures::ListStorages(checkpoint);
         return ArchiveCheckReply{storages.ok() ? fixtures::CheckStorages(*storages) : storages.status()};
       },
-      60, &raw, [](Status harness_error) { return ArchiveCheckReply{harness_error}; });
+      60, memory_limit_bytes, &raw, [](Status harness_error) { return ArchiveCheckReply{harness_error}; });
   const Status check = reply.ok() ? reply->status : reply.status();
   const std::string said = check.ok() ? "no structural problem found" : check.message();
   const ErrorClass adopted = got == ErrorClass::kInternal && !check.ok() && reply.ok() ? check.error_class() : got;
@@ -238,7 +238,8 @@ Result<fixtures::Fixture> ObtainFixture(const scenario::Case& c, const RunOption
     return *existing;
   }
   worker::WorkerResult raw;
-  Result<FixtureReply> reply = RunWorker<FixtureReply>([&] { return GenerateInWorker(c, o); }, c.timeout_seconds, &raw,
+  Result<FixtureReply> reply = RunWorker<FixtureReply>([&] { return GenerateInWorker(c, o); }, c.timeout_seconds,
+                                                       o.worker_memory_bytes, &raw,
                                                        [](Status harness_error) {
                                                          return FixtureReply{harness_error, {}};
                                                        });
@@ -255,6 +256,8 @@ CaseReport Skipped(CaseReport r, std::string reason) {
 }
 
 }  // namespace
+
+int64_t DefaultWorkerMemoryLimit(const env::HostFacts& host) { return host.memory_available_bytes / 4 * 3; }
 
 std::string DefaultCacheDir() {
   if (const char* d = std::getenv("HARNESS_CACHE_DIR")) return d;
@@ -279,7 +282,7 @@ CaseReport RunCase(const scenario::Case& c, const RunOptions& o) {
   worker::WorkerResult raw;
   Result<WorkerReply> reply = RunWorker<WorkerReply>(
       [&] { return c.command.empty() ? LoadInWorker(c, o, *fixture) : ExternalInWorker(c, o, *fixture); },
-      c.timeout_seconds, &raw,
+      c.timeout_seconds, o.worker_memory_bytes, &raw,
       [&](Status harness_error) {
         WorkerReply failed;
         failed.measured.target = c.target;
@@ -297,7 +300,7 @@ CaseReport RunCase(const scenario::Case& c, const RunOptions& o) {
     r.measured = std::move(reply->measured);
     r.command_output = std::move(reply->command_output);
   }
-  ExplainFailure(fixture->checkpoint_path, &r.measured.outcome);
+  ExplainFailure(fixture->checkpoint_path, o.worker_memory_bytes, &r.measured.outcome);
   r.verdict = verdict::Judge(c.expect, r.measured);
   return r;
 }

@@ -19,7 +19,15 @@ struct RunOptions {
   env::Backend backend = env::Backend::kVirtual;
   env::HostFacts host;
   std::string cache_dir;
+  // Each worker's data cap (worker::RunInWorker); 0 = none.
+  // DefaultWorkerMemoryLimit(host) is what replay and the scenario tests use.
+  int64_t worker_memory_bytes = 0;
 };
+
+// Three quarters of the host's available memory when it is known, else 0:
+// room for a real load, and a loader that allocates without bound fails as
+// out-of-memory before the host does.
+int64_t DefaultWorkerMemoryLimit(const env::HostFacts& host);
 
 struct CaseReport {
   scenario::Case c;

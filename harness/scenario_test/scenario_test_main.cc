@@ -149,6 +149,7 @@ int main(int argc, char** argv) {
   Options().backend = env::DefaultBackend();
   Options().host = env::ProbeHost(argv[0]);
   Options().cache_dir = std::string(tmp ? tmp : "/tmp") + "/fixtures";
+  Options().worker_memory_bytes = runner::DefaultWorkerMemoryLimit(Options().host);
   const std::vector<std::string> known = strategy::StrategyNames();
   std::vector<std::string> paths(argv + 1, argv + argc);  // what InitGoogleTest left
   if (paths.empty()) paths = {"scenarios"};

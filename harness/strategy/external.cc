@@ -69,9 +69,17 @@ ExternalResult ParseExternalResult(const std::string& output, const std::string&
   ExternalResult result;
   result.raw_output = output.size() > kRawOutputKept ? output.substr(output.size() - kRawOutputKept) : output;
   const nlohmann::json j = nlohmann::json::parse(LastLine(output), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    result.outcome =
-        Status(ErrorClass::kInternal, "external strategy printed no JSON result (" + exit + "): " + result.raw_output);
+  if (j.is_discarded()) {
+    // The loader ended without a result (lost), though its output may still
+    // say why: a Python traceback with MemoryError under the worker's cap.
+    result.outcome = Status(ClassifyMessage(result.raw_output, ErrorClass::kLost),
+                            "external strategy printed no JSON result (" + exit + "): " + result.raw_output);
+    return result;
+  }
+  if (!j.is_object()) {
+    result.outcome = Status(ErrorClass::kInternal,
+                            "external strategy's result breaks the protocol (harness/strategy/external.h): a JSON " +
+                                std::string(j.type_name()) + ", not an object (" + exit + ")");
     return result;
   }
   try {

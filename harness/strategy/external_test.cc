@@ -63,23 +63,30 @@ TEST(RunExternalCommandTest, SkipIsPassedOn) {
   EXPECT_TRUE(r.outcome.ok());
 }
 
-// A command that misbehaves is an internal error that says what it did,
-// never a crash of the harness.
-TEST(RunExternalCommandTest, MisbehavingCommandsAreInternalErrors) {
-  const std::pair<const char*, const char*> kRows[] = {
-      {"echo 'Traceback: boom'; exit 3", "printed no JSON result (exit 3): Traceback: boom"},
-      {"kill -9 $$", "printed no JSON result (killed by SIGKILL)"},
-      {"echo '[1, 2]'", "printed no JSON result"},
-      {"echo '{\"skip\": 5}'", "\"skip\" must be the reason, a non-empty string; got 5"},
-      {"echo '{\"skip\": \"\"}'", "\"skip\" must be the reason, a non-empty string; got \"\""},
-      {"echo '{\"ok\": true, \"placement\": {\"w\": 1}}'", "external strategy's JSON"},
-      {"true", "printed no JSON result (exit 0)"},
+// A command that misbehaves says what it did, never crashes the harness:
+// one that ends without a result is lost (unless its output names a class),
+// one whose result breaks the protocol is an internal error.
+TEST(RunExternalCommandTest, MisbehavingCommandsAreLostOrProtocolErrors) {
+  const struct {
+    const char* command;
+    ErrorClass error_class;
+    const char* says;
+  } kRows[] = {
+      {"echo 'Traceback: boom'; exit 3", ErrorClass::kLost, "printed no JSON result (exit 3): Traceback: boom"},
+      {"echo 'MemoryError'; exit 1", ErrorClass::kOutOfMemory, "printed no JSON result (exit 1): MemoryError"},
+      {"kill -9 $$", ErrorClass::kLost, "printed no JSON result (killed by SIGKILL)"},
+      {"exec >&- 2>&-; exit 0", ErrorClass::kLost, "printed no JSON result (exit 0)"},
+      {"true", ErrorClass::kLost, "printed no JSON result (exit 0)"},
+      {"echo '[1, 2]'", ErrorClass::kInternal, "a JSON array, not an object (exit 0)"},
+      {"echo '{\"skip\": 5}'", ErrorClass::kInternal, "\"skip\" must be the reason, a non-empty string; got 5"},
+      {"echo '{\"skip\": \"\"}'", ErrorClass::kInternal, "\"skip\" must be the reason, a non-empty string; got \"\""},
+      {"echo '{\"ok\": true, \"placement\": {\"w\": 1}}'", ErrorClass::kInternal, "external strategy's JSON"},
   };
-  for (const auto& [command, says] : kRows) {
-    ExternalResult r = RunExternalCommand(command, {});
-    EXPECT_EQ(r.outcome.error_class(), ErrorClass::kInternal) << command;
-    EXPECT_THAT(r.outcome.message(), HasSubstr(says)) << command;
-    EXPECT_TRUE(r.skip.empty()) << command;
+  for (const auto& row : kRows) {
+    ExternalResult r = RunExternalCommand(row.command, {});
+    EXPECT_EQ(r.outcome.error_class(), row.error_class) << row.command;
+    EXPECT_THAT(r.outcome.message(), HasSubstr(row.says)) << row.command;
+    EXPECT_TRUE(r.skip.empty()) << row.command;
   }
 }
 

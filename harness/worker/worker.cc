@@ -1,5 +1,7 @@
 #include "harness/worker/worker.h"
 
+#include <sys/resource.h>
+
 #include <cstdint>
 #include <cstring>
 
@@ -7,7 +9,30 @@
 
 namespace harness::worker {
 
-WorkerResult RunInWorker(const std::function<std::string()>& body, double timeout_seconds) {
+namespace {
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kUnderAddressSanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kUnderAddressSanitizer = true;
+#else
+constexpr bool kUnderAddressSanitizer = false;
+#endif
+#else
+constexpr bool kUnderAddressSanitizer = false;
+#endif
+
+void LimitData(int64_t bytes) {
+  if (bytes <= 0 || kUnderAddressSanitizer) return;
+  const rlimit limit = {static_cast<rlim_t>(bytes), static_cast<rlim_t>(bytes)};
+  setrlimit(RLIMIT_DATA, &limit);
+}
+
+}  // namespace
+
+WorkerResult RunInWorker(const std::function<std::string()>& body, double timeout_seconds,
+                         int64_t memory_limit_bytes) {
   if (!(timeout_seconds > 0)) {
     WorkerResult invalid;
     invalid.status = Status(ErrorClass::kInvalidArgument,
@@ -23,6 +48,7 @@ WorkerResult RunInWorker(const std::function<std::string()>& body, double timeou
   options.output_limit = 8192;
   const Child child = RunChild(
       [&](int result_fd) {
+        LimitData(memory_limit_bytes);
         const std::string payload = body();
         const uint64_t size = payload.size();
         const bool sent = WriteAll(result_fd, std::string_view(reinterpret_cast<const char*>(&size), sizeof(size))) &&
@@ -33,7 +59,9 @@ WorkerResult RunInWorker(const std::function<std::string()>& body, double timeou
   WorkerResult result;
   result.output = child.output;
   result.wall_seconds = child.wall_seconds;
-  if (!child.started) {
+  if (child.cancelled) {
+    result.status = Status(ErrorClass::kLost, "cancelled: the run was told to stop");
+  } else if (!child.started) {
     result.status = Status(ErrorClass::kInternal, child.start_error);
   } else if (child.timed_out) {
     result.status = Status(ErrorClass::kTimeout, "worker exceeded " + std::to_string(timeout_seconds) + " s");

@@ -8,6 +8,7 @@
 #ifndef HARNESS_WORKER_WORKER_H_
 #define HARNESS_WORKER_WORKER_H_
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -25,7 +26,14 @@ struct WorkerResult {
 // `body` runs in the child; its return value is the payload. The child exits
 // with _exit() right after, running no destructors of the parent's state.
 // `timeout_seconds` must be positive (kInvalidArgument otherwise).
-WorkerResult RunInWorker(const std::function<std::string()>& body, double timeout_seconds);
+// `memory_limit_bytes` > 0 caps the child's data (RLIMIT_DATA: heap and
+// private writable mappings, what a loader allocates), so a loader that
+// allocates without bound fails its allocation (an out-of-memory error)
+// instead of driving the host into the kernel's OOM killer. Processes the
+// child starts inherit the cap. Not applied under AddressSanitizer, whose
+// shadow memory alone exceeds any cap.
+WorkerResult RunInWorker(const std::function<std::string()>& body, double timeout_seconds,
+                         int64_t memory_limit_bytes = 0);
 
 }  // namespace harness::worker
 

@@ -149,6 +149,7 @@ TEST(BadCheckpoints, EveryStrategyEndsClassifiedAndNoCheckpointCodeRuns) {
   options.backend = env::DefaultBackend();  // virtual on the CPU leg; real (no GPU: hidden) on the CUDA leg
   options.host = env::ProbeHost("harness/cli/replay");
   options.cache_dir = Tmp() + "/cache";
+  options.worker_memory_bytes = runner::DefaultWorkerMemoryLimit(options.host);
   const std::map<std::string, std::string> kStrategies = {
       {"cpu_then_to", ""},
       {"load_then_to", ""},
