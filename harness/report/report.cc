@@ -464,7 +464,7 @@ std::string JunitSuite(const RunResults& run, const std::string& name) {
     for (const auto& x : r.reasons) reasons += x + "\n";
     junit << "  <testcase classname=\"" << Escape(r.file) << "\" name=\"" << Escape(r.id) << "\" time=\""
           << r.wall_seconds << "\">";
-    junit << "\n    <properties>";
+    junit << "\n    <properties><property name=\"backend\" value=\"" << Escape(run.run.backend) << "\"/>";
     for (const auto& [property, value] : CaseProperties(r)) {
       junit << "<property name=\"" << Escape(property) << "\" value=\"" << Escape(value) << "\"/>";
     }
