@@ -31,4 +31,18 @@ grep -q "<testsuite name=\"checkpoint-harness\" tests=\"9\" failures=\"0\"" "$di
 sed 's/load_then_to: \[ok, ok, ok\]/load_then_to: [cuda-unavailable, ok, ok]/' scenarios/saved_on_cpu.yaml >"$dir/wrong.yaml"
 if $cli "$dir/wrong.yaml" --cache-dir "$dir/cache" >"$dir/wrong.txt"; then echo "wrong expectation passed"; exit 1; fi
 grep -q "outcome: expected cuda-unavailable, got ok" "$dir/wrong.txt"
+# A host-memory bound on a Python loader (its own resident-set peak,
+# tools/strategies/torch_load.py): mutated to what mmap=True does not do, it
+# fails with the measured number.
+if "${HARNESS_PYTHON:-python3}" -c "import torch" 2>/dev/null; then
+  sed 's/py_torch_load_mmap: {cpu: "<=0.25x"}/py_torch_load_mmap: {cpu: ">=0.9x"}/' scenarios/python_host_memory.yaml \
+    >"$dir/host_memory.yaml"
+  if $cli "$dir/host_memory.yaml" --cache-dir "$dir/cache" >"$dir/host_memory.txt"; then
+    echo "a mutated host-memory bound held"; exit 1
+  fi
+  grep -qE "peak.cpu: expected >=0.9x, measured [0-9]+ B" "$dir/host_memory.txt"
+  grep -q "PASS ok" "$dir/host_memory.txt"  # the unmutated cell still passes
+else
+  echo "no Python torch (HARNESS_PYTHON): the host-memory mutation is not checked here"
+fi
 echo PASS

@@ -1,5 +1,6 @@
 #include "harness/runner/runner.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -143,6 +144,15 @@ void AddInjectedLedger(const std::optional<recorder::cupti::InjectedTrace>& trac
     recorder::Ledger ledger = recorder::LedgerFromInjectedTally(trace->tally, trace->note);
     ledger.checkpoint_bytes = manifest.storage_bytes;
     ledger.wall_seconds = wall_seconds;  // the whole command
+    if (r.host_peak_bytes) {
+      // The command measured its own host peak (external.h): memory.cpu is
+      // measured after all.
+      ledger.memory["cpu"].peak_bytes = *r.host_peak_bytes;
+      ledger.unmeasured.erase(std::remove(ledger.unmeasured.begin(), ledger.unmeasured.end(), "memory.cpu"),
+                              ledger.unmeasured.end());
+      ledger.notes["host-peak"] = "the command's own resident-set peak above its level before the load "
+                                  "(VmHWM after /proc/self/clear_refs)";
+    }
     m->ledger = std::move(ledger);
   }
 }

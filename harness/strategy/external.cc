@@ -103,6 +103,17 @@ ExternalResult ParseExternalResult(const std::string& output, const std::string&
     result.placement = j.value("placement", std::map<std::string, std::string>{});
     result.sha256 = j.value("sha256", std::map<std::string, std::string>{});
     result.storage = j.value("storage", std::map<std::string, int64_t>{});
+    if (j.contains("host_peak_bytes")) {
+      const nlohmann::json& peak = j.at("host_peak_bytes");
+      if (!peak.is_number_integer() || peak.get<int64_t>() < 0) {
+        result.outcome = Status(ErrorClass::kInternal,
+                                "external strategy's result breaks the protocol (harness/strategy/external.h): "
+                                "\"host_peak_bytes\" must be a non-negative integer; got " +
+                                    peak.dump().substr(0, 200));
+        return result;
+      }
+      result.host_peak_bytes = peak.get<int64_t>();
+    }
   } catch (const nlohmann::json::exception& e) {
     result.outcome = Status(ErrorClass::kInternal, std::string("external strategy's JSON: ") + e.what() + ": " +
                                                        LastLine(output).substr(0, 500));

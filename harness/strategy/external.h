@@ -8,10 +8,18 @@
 // ($HARNESS_PYTHON, else python3). The command prints one JSON object on its
 // last line of stdout:
 //   {"ok": true,  "placement": {"w": "cpu"}, "sha256": {"w": "<hex>"},
-//                 "storage": {"w": 140234...}}   // storage data pointers
+//                 "storage": {"w": 140234...},   // storage data pointers
+//                 "host_peak_bytes": 268435456}  // optional, see below
 //   {"ok": false, "error": "RuntimeError: Attempting to deserialize ..."}
 //   {"skip": "Python torch is not installed"}
 // See tools/strategies/torch_load.py for a complete example.
+//
+// "host_peak_bytes" is the load's own peak of host memory: how far the
+// process's resident set rose above its level just before the load. On
+// Linux: write "5" to /proc/self/clear_refs (which resets VmHWM to the
+// current resident set) after start-up, read VmRSS, load, then read VmHWM
+// before anything touches the tensors again. It becomes the ledger's
+// memory.cpu peak, so `peak: {cpu: ...}` bounds hold for such loaders too.
 //
 // The command's processes are traced by CUPTI injection for the case's ledger
 // (harness/recorder/cupti/injected.h). A command that checks its tensors
@@ -26,6 +34,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,6 +49,7 @@ struct ExternalResult {
   std::map<std::string, std::string> placement;
   std::map<std::string, std::string> sha256;
   std::map<std::string, int64_t> storage;  // storage pointer per tensor
+  std::optional<int64_t> host_peak_bytes;  // the load's own host peak, if reported
   std::string raw_output;                  // last 4 KiB of stdout+stderr
 };
 
