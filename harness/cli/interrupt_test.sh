@@ -3,6 +3,8 @@
 # loader's process group at once, writes the reports of the cases that
 # finished (parseable, and saying it was interrupted), and exits 128+signal.
 set -euo pipefail
+# set -e ends the script silently; say where.
+trap 'echo "FAILED: line $LINENO: $BASH_COMMAND" >&2' ERR
 cli=$PWD/harness/cli/replay
 dir=$TEST_TMPDIR
 fail() { echo "FAIL: $*"; exit 1; }

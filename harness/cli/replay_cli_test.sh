@@ -3,6 +3,8 @@
 # a real replay with --jobs writes every report, and the exit status says
 # whether every expectation held.
 set -euo pipefail
+# set -e ends the script silently; say where.
+trap 'echo "FAILED: line $LINENO: $BASH_COMMAND" >&2' ERR
 cli=harness/cli/replay
 dir=$TEST_TMPDIR
 

@@ -5,6 +5,8 @@
 # runs, a diff) opened in headless Chromium: its DOM after the page's own
 # script ran, and a screenshot kept in the test's outputs for people.
 set -euo pipefail
+# set -e ends the script silently; say where.
+trap 'echo "FAILED: line $LINENO: $BASH_COMMAND" >&2' ERR
 cli=$PWD/harness/cli/replay
 data=$PWD/harness/report/testdata
 dir=$TEST_TMPDIR

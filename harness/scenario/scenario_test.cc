@@ -166,8 +166,9 @@ TEST(ShardTest, EveryCaseOfTheShippedScenariosIsInExactlyOneShard) {
       }
       EXPECT_EQ(owners, 1) << id << " in " << owners << " of " << count << " shards";
     }
-    // Roughly even: no shard gets less than half its share.
-    for (int size : sizes) EXPECT_GE(size * count * 2, int(ids.size())) << count << " shards";
+    // Roughly even: no shard gets less than a third of its share (with 141
+    // cases in 7 shards, chance alone leaves one with half its share).
+    for (int size : sizes) EXPECT_GE(size * count * 3, int(ids.size())) << count << " shards";
   }
 }
 

@@ -37,8 +37,8 @@ for t in "${targets[@]}"; do
   leaks=1
   [ "$t" != archive_fuzzer ] || leaks=0
   start=$(date +%s)
-  (cd "$work/$t" && "$bin/tools/fuzz/$t" -runs="$runs" -max_len=65536 -timeout=10 -rss_limit_mb=4096 \
-    -detect_leaks="$leaks" -print_final_stats=1 corpus >"$work/$t/log.txt" 2>&1) || {
+  (cd "$work/$t" && ASAN_OPTIONS="detect_leaks=$leaks" "$bin/tools/fuzz/$t" -runs="$runs" -max_len=65536 \
+    -timeout=10 -rss_limit_mb=4096 -detect_leaks="$leaks" -print_final_stats=1 corpus >"$work/$t/log.txt" 2>&1) || {
     echo "$t: FAILED after $(($(date +%s) - start)) s; see $work/$t/log.txt"
     tail -30 "$work/$t/log.txt"
     exit 1
