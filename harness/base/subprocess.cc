@@ -125,6 +125,15 @@ Child RunChild(const std::function<int(int result_fd)>& body, const ChildOptions
   }
   if (pid == 0) {
     if (options.own_process_group) setpgid(0, 0);
+    // Not the parent's way of stopping: the default for SIGINT and SIGTERM,
+    // and none of its cancel pipe (a child that cancelled would otherwise
+    // wake every waiter of the parent for nothing).
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    for (int& fd : cancel_pipe) {
+      if (fd >= 0) close(fd);
+      fd = -1;
+    }
     if (capture) {
       dup2(output_pipe[1], STDOUT_FILENO);
       if (options.capture == ChildOptions::Capture::kStdoutAndStderr) dup2(output_pipe[1], STDERR_FILENO);
@@ -143,6 +152,9 @@ Child RunChild(const std::function<int(int result_fd)>& body, const ChildOptions
     _exit(code);
   }
   child.started = true;
+  // Also from this side: a cancel or timeout right after fork must reach
+  // the group even before the child has made it.
+  if (options.own_process_group) setpgid(pid, pid);
   ClosePipeEnd(&result_pipe[1]);
   ClosePipeEnd(&output_pipe[1]);
   pollfd fds[3] = {{result_pipe[0], POLLIN, 0}, {output_pipe[0], POLLIN, 0}, {cancel_fd, POLLIN, 0}};
@@ -154,6 +166,24 @@ Child RunChild(const std::function<int(int result_fd)>& body, const ChildOptions
   // rather than wait for a process that is not the child.
   constexpr double kGraceAfterExitSeconds = 1.0;
   std::optional<std::chrono::steady_clock::time_point> exited_at;
+  // Reads what is ready on the pipes; false when nothing was.
+  const auto read_ready = [&] {
+    bool any = false;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      const ssize_t n = read(fds[i].fd, buf, sizeof(buf));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        ClosePipeEnd(&fds[i].fd);
+        --open_fds;
+        continue;
+      }
+      any = true;
+      sinks[i]->append(buf, size_t(n));
+      if (i == 1) KeepTail(sinks[i], options.output_limit);
+    }
+    return any;
+  };
   while (open_fds > 0) {
     const auto now = std::chrono::steady_clock::now();
     int wait_ms = -1;
@@ -166,7 +196,13 @@ Child RunChild(const std::function<int(int result_fd)>& body, const ChildOptions
         break;
       }
     }
-    if (exited_at && std::chrono::duration<double>(now - *exited_at).count() > kGraceAfterExitSeconds) break;
+    if (exited_at && std::chrono::duration<double>(now - *exited_at).count() > kGraceAfterExitSeconds) {
+      // What the child itself wrote is in the pipes by now: take all of it
+      // (a slow reader must not lose a result), then stop.
+      while (open_fds > 0 && poll(fds, 2, 0) > 0 && read_ready()) {
+      }
+      break;
+    }
     // Wake now and then to notice the child's exit (the pipes may not close).
     wait_ms = wait_ms < 0 ? 200 : std::min(wait_ms, 200);
     const int ready = poll(fds, 3, wait_ms);
@@ -174,6 +210,7 @@ Child RunChild(const std::function<int(int result_fd)>& body, const ChildOptions
       child.cancelled = true;
       break;
     }
+    if (fds[2].revents != 0) fds[2].fd = -1;  // readable, yet not cancelled: nothing to wait for there
     if (!exited_at) {
       // WNOWAIT: the child stays a zombie, so its pid (and group id) cannot
       // be reused before the group is killed below.
@@ -184,18 +221,8 @@ Child RunChild(const std::function<int(int result_fd)>& body, const ChildOptions
     }
     if (ready < 0 && errno == EINTR) continue;
     if (ready <= 0) continue;  // the deadline and the exit are checked above
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      const ssize_t n = read(fds[i].fd, buf, sizeof(buf));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        ClosePipeEnd(&fds[i].fd);
-        --open_fds;
-        continue;
-      }
-      sinks[i]->append(buf, size_t(n));
-      if (i == 1) KeepTail(sinks[i], options.output_limit);
-    }
+    // Data coming in: the grace counts from the last of it.
+    if (read_ready() && exited_at) exited_at = std::chrono::steady_clock::now();
   }
   for (int i = 0; i < 2; ++i) ClosePipeEnd(&fds[i].fd);
   if (options.output_limit > 0 && child.output.size() > options.output_limit) {

@@ -58,7 +58,7 @@ void StopOnSignal(int signal) {
 void InstallStopHandlers() {
   struct sigaction action = {};
   action.sa_handler = StopOnSignal;
-  action.sa_flags = SA_RESETHAND;
+  action.sa_flags = SA_RESETHAND | SA_RESTART;  // printing goes on; poll() still wakes
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
@@ -291,7 +291,7 @@ int main(int argc, char** argv) {
   std::string memory_limit_text = "auto";
   app.add_option("--worker-memory-limit", memory_limit_text,
                  "each worker's data cap, e.g. 8GiB (a loader past it fails as out-of-memory); "
-                 "auto: 3/4 of the memory available at start; none")
+                 "auto: 3/4 of the memory available at start, shared by --jobs; none")
       ->capture_default_str();
 
   std::vector<std::string> merge_inputs;
@@ -374,7 +374,8 @@ int main(int argc, char** argv) {
   }
   runner::RunOptions options{backend, host, cache_dir};
   if (memory_limit_text == "auto") {
-    options.worker_memory_bytes = runner::DefaultWorkerMemoryLimit(host);
+    // Shared by the workers that run at once.
+    options.worker_memory_bytes = runner::DefaultWorkerMemoryLimit(host) / jobs;
   } else if (memory_limit_text != "none") {
     const std::optional<int64_t> limit = ParseByteSize(memory_limit_text);
     if (!limit || *limit <= 0) {

@@ -120,6 +120,22 @@ void ExplainFailure(const std::string& checkpoint, int64_t memory_limit_bytes, S
   *outcome = Status(adopted, outcome->message() + "; archive check: " + said);
 }
 
+// LibTorch's C++ loaders build tensors from what the pickle says: a record
+// shorter than its storage, or an offset past it, crashes them or loads
+// wrong bytes, where Python's torch.load refuses. So the harness checks the
+// archive's structure (what `fixtures inspect --check` says) before a
+// built-in strategy sees it, and refuses a file whose storages lie as
+// corrupt-checkpoint. What the check cannot judge is left to the loader.
+// It runs before the recorder starts: reading the archive is the harness's
+// cost, not the loader's.
+Status RefuseLyingStorages(const std::string& checkpoint) {
+  Result<std::vector<fixtures::StorageInfo>> storages = fixtures::ListStorages(checkpoint);
+  if (!storages.ok()) return OkStatus();  // the loader says what is wrong, in its words
+  const Status checked = fixtures::CheckStorages(*storages);
+  if (checked.error_class() != ErrorClass::kCorruptCheckpoint) return OkStatus();
+  return Status(ErrorClass::kCorruptCheckpoint, checkpoint + ": " + checked.message());
+}
+
 // Worker 1: the fixture, made with as many devices as its placement needs.
 FixtureReply GenerateInWorker(const scenario::Case& c, const RunOptions& o) {
   if (o.backend == env::Backend::kVirtual) {
@@ -219,6 +235,8 @@ WorkerReply LoadInWorker(const scenario::Case& c, const RunOptions& o, const fix
   const strategy::LoadRequest request{fixture.checkpoint_path,
                                       fixtures::FormatFromName(fixture.manifest.format).value_or(c.fixture.format),
                                       c.target, c.device_map};
+  m.outcome = RefuseLyingStorages(fixture.checkpoint_path);
+  if (!m.outcome.ok()) return reply;
   recorder::Ledger ledger;
   ledger.checkpoint_bytes = fixture.manifest.storage_bytes;
   std::optional<fixtures::LoadedCheckpoint> loaded;
@@ -248,8 +266,9 @@ Result<fixtures::Fixture> ObtainFixture(const scenario::Case& c, const RunOption
     return *existing;
   }
   worker::WorkerResult raw;
+  // Uncapped: the harness's own generator, whose fixtures SkipReason sizes.
   Result<FixtureReply> reply = RunWorker<FixtureReply>([&] { return GenerateInWorker(c, o); }, c.timeout_seconds,
-                                                       o.worker_memory_bytes, &raw,
+                                                       /*memory_limit_bytes=*/0, &raw,
                                                        [](Status harness_error) {
                                                          return FixtureReply{harness_error, {}};
                                                        });

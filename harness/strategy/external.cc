@@ -62,7 +62,12 @@ ExternalResult RunExternalCommand(const std::string& command,
   }
   const std::string exit =
       child.exited ? "exit " + std::to_string(child.exit_code) : "killed by SIG" + SignalName(child.signal);
-  return ParseExternalResult(child.output, exit);
+  ExternalResult parsed = ParseExternalResult(child.output, exit);
+  // Killed by a signal without a result: it crashed, whatever it printed.
+  if (!child.exited && parsed.outcome.error_class() == ErrorClass::kLost) {
+    parsed.outcome = Status(ErrorClass::kCrashed, parsed.outcome.message());
+  }
+  return parsed;
 }
 
 ExternalResult ParseExternalResult(const std::string& output, const std::string& exit) {

@@ -64,8 +64,9 @@ TEST(RunExternalCommandTest, SkipIsPassedOn) {
 }
 
 // A command that misbehaves says what it did, never crashes the harness:
-// one that ends without a result is lost (unless its output names a class),
-// one whose result breaks the protocol is an internal error.
+// one that ends without a result is lost (unless its output names a class,
+// or a signal killed it: crashed), one whose result breaks the protocol is
+// an internal error.
 TEST(RunExternalCommandTest, MisbehavingCommandsAreLostOrProtocolErrors) {
   const struct {
     const char* command;
@@ -74,7 +75,7 @@ TEST(RunExternalCommandTest, MisbehavingCommandsAreLostOrProtocolErrors) {
   } kRows[] = {
       {"echo 'Traceback: boom'; exit 3", ErrorClass::kLost, "printed no JSON result (exit 3): Traceback: boom"},
       {"echo 'MemoryError'; exit 1", ErrorClass::kOutOfMemory, "printed no JSON result (exit 1): MemoryError"},
-      {"kill -9 $$", ErrorClass::kLost, "printed no JSON result (killed by SIGKILL)"},
+      {"kill -9 $$", ErrorClass::kCrashed, "printed no JSON result (killed by SIGKILL)"},
       {"exec >&- 2>&-; exit 0", ErrorClass::kLost, "printed no JSON result (exit 0)"},
       {"true", ErrorClass::kLost, "printed no JSON result (exit 0)"},
       {"echo '[1, 2]'", ErrorClass::kInternal, "a JSON array, not an object (exit 0)"},

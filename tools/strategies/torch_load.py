@@ -98,6 +98,10 @@ def main():
         return torch.load(args.checkpoint, map_location=map_location, **kwargs)
 
     # The load's own host peak: the resident set's rise above this level.
+    # CUDA's own start-up (its context takes hundreds of MB of host memory)
+    # is not the load's: start it first when the load will.
+    if args.target.startswith("cuda") and torch.cuda.is_available():
+        torch.cuda.init()
     baseline = reset_peak()
     try:
         if args.mode == "load_then_to":
