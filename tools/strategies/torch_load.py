@@ -6,6 +6,9 @@
 Modes: load_then_to (torch.load(path).to(target)), map_location
 (torch.load(path, map_location=target)), cpu_then_to. --mmap loads with
 torch.load(..., mmap=True): storages map the file instead of reading it.
+--safe-global NAME (repeatable) allow-lists a global for weights_only=True
+loads (torch.serialization.safe_globals), e.g.
+torch.jit._pickle.restore_type_tag, which LibTorch's pickles name.
 Prints one JSON line, the protocol of harness/strategy/external.h, with
 the load's own host peak (host_peak_bytes).
 """
@@ -82,6 +85,8 @@ def main():
     parser.add_argument("--target", required=True)
     parser.add_argument("--weights-only", default="default", choices=["default", "true", "false"])
     parser.add_argument("--mmap", action="store_true", help="torch.load(..., mmap=True)")
+    parser.add_argument("--safe-global", action="append", default=[], metavar="MODULE.NAME",
+                        help="allow-list this global for weights_only loads (repeatable)")
     args = parser.parse_args()
     try:
         import torch
@@ -89,12 +94,21 @@ def main():
         print(json.dumps({"skip": "Python torch is not installed for " + sys.executable}))
         return 0
 
+    def resolve(dotted):
+        import importlib
+
+        module, _, name = dotted.rpartition(".")
+        return getattr(importlib.import_module(module), name)
+
     def load(map_location):
         if args.format in ("torchscript", "cpp_archive"):
             return torch.jit.load(args.checkpoint, map_location=map_location)
         kwargs = {} if args.weights_only == "default" else {"weights_only": args.weights_only == "true"}
         if args.mmap:
             kwargs["mmap"] = True
+        if args.safe_global:
+            with torch.serialization.safe_globals([resolve(g) for g in args.safe_global]):
+                return torch.load(args.checkpoint, map_location=map_location, **kwargs)
         return torch.load(args.checkpoint, map_location=map_location, **kwargs)
 
     # The load's own host peak: the resident set's rise above this level.
