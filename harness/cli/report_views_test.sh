@@ -8,7 +8,7 @@ set -euo pipefail
 # set -e ends the script silently; say where.
 trap 'echo "FAILED: line $LINENO: $BASH_COMMAND" >&2' ERR
 cli=$PWD/harness/cli/replay
-data=$PWD/harness/report/testdata
+data=harness/report/testdata  # relative: the pages show where each run was read from
 dir=$TEST_TMPDIR
 shots=${TEST_UNDECLARED_OUTPUTS_DIR:-$dir}
 fail() { echo "FAIL: $*"; exit 1; }
