@@ -83,7 +83,8 @@ TEST_P(Conformance, NameIsTheRegisteredOneAndUsableInScenarios) {
 TEST_P(Conformance, LoadsToCpuBitExactlyOrFailsClassified) {
   int loaded_formats = 0;
   for (fixtures::Format format :
-       {fixtures::Format::kTorchScript, fixtures::Format::kCppArchive, fixtures::Format::kPickle}) {
+       {fixtures::Format::kTorchScript, fixtures::Format::kCppArchive, fixtures::Format::kPickle,
+        fixtures::Format::kSafetensors}) {
     SCOPED_TRACE(std::string(fixtures::FormatName(format)));
     const fixtures::Fixture f = MakeFixture(format, "cpu");
     fixtures::NamedTensors tensors;
