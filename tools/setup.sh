@@ -13,6 +13,8 @@ DEBIAN_PACKAGES=(
 )
 # The workflow linter for examples/ci (PyPI; its schemas ship inside it).
 CHECK_JSONSCHEMA_PIN=0.39.0
+# huggingface's safetensors, for tools/strategies/safetensors_load.py.
+SAFETENSORS_PIN=0.8.0
 
 step() { printf 'setup: %-44s' "$1"; }
 
@@ -32,26 +34,24 @@ else
   echo "installed ${missing[*]}"
 fi
 
-step "torch==$TORCH_PIN in .venv (CUDA leg)"
-py="$root/.venv/bin/python3"
-if [ -x "$py" ] && "$py" -c "import torch, sys; sys.exit(0 if torch.__version__.split('+')[0] == '$TORCH_PIN' else 1)" 2>/dev/null; then
-  echo "present"
-else
+# One PyPI package at its pin in .venv: "present" when importlib.metadata
+# reports that version already.
+pypi_step() {
+  local dist=$1 pin=$2 py="$root/.venv/bin/python3"
+  step "$dist==$pin in .venv"
+  if [ -x "$py" ] && "$py" -c "import importlib.metadata as m, sys; sys.exit(m.version('$dist').split('+')[0] != '$pin')" 2>/dev/null; then
+    echo "present"
+    return
+  fi
+  local log
   log=$(mktemp)
   if ! { [ -x "$py" ] || python3 -m venv "$root/.venv"; } >"$log" 2>&1 ||
-     ! "$root/.venv/bin/pip" install -q --disable-pip-version-check "torch==$TORCH_PIN" >"$log" 2>&1; then
+     ! "$root/.venv/bin/pip" install -q --disable-pip-version-check "$dist==$pin" >"$log" 2>&1; then
     echo "FAILED"; tail -20 "$log" >&2; exit 1
   fi
   echo "installed"
-fi
+}
 
-step "check-jsonschema==$CHECK_JSONSCHEMA_PIN in .venv"
-if "$root/.venv/bin/check-jsonschema" --version 2>/dev/null | grep -qF "version $CHECK_JSONSCHEMA_PIN"; then
-  echo "present"
-else
-  log=$(mktemp)
-  if ! "$root/.venv/bin/pip" install -q --disable-pip-version-check "check-jsonschema==$CHECK_JSONSCHEMA_PIN" >"$log" 2>&1; then
-    echo "FAILED"; tail -20 "$log" >&2; exit 1
-  fi
-  echo "installed"
-fi
+pypi_step torch "$TORCH_PIN"              # CUDA leg, Python loaders
+pypi_step safetensors "$SAFETENSORS_PIN"  # safetensors_load.py
+pypi_step check-jsonschema "$CHECK_JSONSCHEMA_PIN"  # tools/ci/lint_workflow.sh

@@ -41,6 +41,7 @@ constexpr Rule kRules[] = {
     // Files that cannot be opened (LibTorch's file adapter, both legs).
     {"open file failed because of errno", ErrorClass::kIoError},
     {"[Errno 2] No such file or directory", ErrorClass::kIoError},  // Python
+    {"FileNotFoundError", ErrorClass::kIoError},                      // Python safetensors
     // Damaged archives.
     {"PytorchStreamReader failed", ErrorClass::kCorruptCheckpoint},
     {"failed finding central directory", ErrorClass::kCorruptCheckpoint},
@@ -50,6 +51,7 @@ constexpr Rule kRules[] = {
     {"Unpickler found unknown torch global", ErrorClass::kCorruptCheckpoint},  // e.g. a storage type
     {"Unexpected end of pickler archive", ErrorClass::kCorruptCheckpoint},
     {"OSError: [Errno 22]", ErrorClass::kCorruptCheckpoint},  // Python seeking to an offset the file lacks
+    {"Error while deserializing header", ErrorClass::kCorruptCheckpoint},  // Python safetensors
     {"Only Pickle protocol 2 is supported", ErrorClass::kUnsupportedFormat},
     {"IsADirectoryError", ErrorClass::kIoError},
     {"Expected hasRecord(", ErrorClass::kCorruptCheckpoint},     // a record the archive needs is missing

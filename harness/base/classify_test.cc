@@ -52,6 +52,14 @@ const Captured kCaptured[] = {
     {"both", "open file failed because of errno 2 on fopen: No such file or directory, file path: x.pt",
      ErrorClass::kIoError},
     {"python", "FileNotFoundError: [Errno 2] No such file or directory: 'x.pt'", ErrorClass::kIoError},
+    // Python safetensors 0.8.
+    {"safetensors", "FileNotFoundError: No such file or directory: /tmp/x.safetensors", ErrorClass::kIoError},
+    {"safetensors", "SafetensorError: Error while deserializing header: incomplete metadata, file not fully covered",
+     ErrorClass::kCorruptCheckpoint},
+    {"safetensors", "SafetensorError: Error while deserializing header: invalid offset for tensor `v`",
+     ErrorClass::kCorruptCheckpoint},
+    {"safetensors", "SafetensorError: Error while deserializing header: header too large",
+     ErrorClass::kCorruptCheckpoint},
 };
 
 TEST(ClassifyMessage, CapturedMessagesMapToTheirClasses) {

@@ -1,32 +1,37 @@
 #!/usr/bin/env python3
-"""External strategy: Python's torch.load / torch.jit.load, as the article uses them.
+"""External strategy: Python's torch.load / torch.jit.load, as users call them.
 
     torch_load.py --mode load_then_to --checkpoint ckpt.pt --format pickle --target cpu
 
-Modes: load_then_to (torch.load(path).to(target)), map_location
-(torch.load(path, map_location=target)), cpu_then_to. --mmap loads with
-torch.load(..., mmap=True): storages map the file instead of reading it.
---safe-global NAME (repeatable) allow-lists a global for weights_only=True
-loads (torch.serialization.safe_globals), e.g.
+Modes:
+  load_then_to     torch.load(path).to(target): restored where saved, then moved
+  map_location     torch.load(path, map_location=target)
+  cpu_then_to      torch.load(path, map_location="cpu"), then .to(target)
+  meta_assign      a module built on the meta device (no allocation), then
+                   load_state_dict(torch.load(path, map_location=target),
+                   assign=True): parameters take the loaded tensors
+  build_then_copy  the classic: a module built on the target (its memory
+                   allocated there), then load_state_dict(torch.load(path,
+                   map_location="cpu")) copies into it
+The module of the last two is the checkpoint's own layout (read with
+map_location="meta", which reads no tensor bytes), with every tensor as a
+buffer, so that integer and bool tensors fit too.
+--mmap loads with torch.load(..., mmap=True): storages map the file.
+--weights-only true|false sets torch.load's weights_only (the default flipped
+to True in torch 2.6). --safe-global MODULE.NAME (repeatable) allow-lists a
+global for weights_only=True loads (torch.serialization.safe_globals), e.g.
 torch.jit._pickle.restore_type_tag, which LibTorch's pickles name.
-Prints one JSON line, the protocol of harness/strategy/external.h, with
-the load's own host peak (host_peak_bytes).
+Prints one JSON line (harness_loader.py, the protocol of
+harness/strategy/external.h).
 """
 import argparse
-import hashlib
-import json
+import contextlib
+import importlib
 import sys
 
+from harness_loader import named_tensors, run_load
 
-def named_tensors(obj):
-    import torch  # imported by main() already; here for its name
-
-    if isinstance(obj, dict) and all(torch.is_tensor(v) for v in obj.values()):
-        return list(obj.items())
-    if isinstance(obj, torch.nn.Module):
-        return list(obj.named_buffers()) + list(obj.named_parameters())
-    # The harness classifies this message as unsupported-format.
-    raise TypeError("pickle checkpoint is not a dict of tensors or a module: it holds a " + type(obj).__name__)
+MODES = ["load_then_to", "map_location", "cpu_then_to", "meta_assign", "build_then_copy"]
 
 
 def move(obj, target):
@@ -36,52 +41,29 @@ def move(obj, target):
     return obj.to(target)
 
 
-def mark_loaded():
-    """Tells the harness's CUPTI injection (docs/ledger.md), when present, that
-    the load is done: the digests below copy device tensors to the host, and
-    those copies are the harness's check, not the loader's."""
-    try:
-        import ctypes
-        ctypes.CDLL(None).harness_cupti_mark_loaded()
-    except (AttributeError, OSError):
-        pass
+def module_like(state_dict, device):
+    """A module whose buffers have the names, shapes and dtypes of
+    `state_dict`, built on `device` ("meta": nothing is allocated)."""
+    import torch
 
-
-def resident_bytes(field):
-    """VmRSS or VmHWM of this process, in bytes (/proc/self/status)."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError(field + " not in /proc/self/status")
-
-
-def reset_peak():
-    """Resets VmHWM to the current resident set (Linux >= 4.0) and returns
-    that level; None where the kernel does not allow it."""
-    try:
-        with open("/proc/self/clear_refs", "w") as clear_refs:
-            clear_refs.write("5")
-        return resident_bytes("VmRSS")
-    except OSError:
-        return None
-
-
-def digest(tensor):
-    """SHA-256 of the tensor's bytes, read straight from its host copy (no
-    numpy, no Python list of every byte)."""
-    import ctypes
-
-    flat = tensor.detach().cpu().contiguous().clone().reshape(-1)
-    size = flat.numel() * flat.element_size()
-    return hashlib.sha256(ctypes.string_at(flat.data_ptr(), size) if size else b"").hexdigest()
+    root = torch.nn.Module()
+    with torch.device(device):
+        for name, tensor in named_tensors(state_dict):
+            *path, leaf = name.split(".")
+            owner = root
+            for part in path:
+                if not hasattr(owner, part):
+                    owner.add_module(part, torch.nn.Module())
+                owner = getattr(owner, part)
+            owner.register_buffer(leaf, torch.empty(tensor.shape, dtype=tensor.dtype))
+    return root
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--mode", required=True, choices=["load_then_to", "map_location", "cpu_then_to"])
+    parser.add_argument("--mode", required=True, choices=MODES)
     parser.add_argument("--checkpoint", required=True)
-    parser.add_argument("--format", required=True, choices=["torchscript", "cpp_archive", "pickle"])
+    parser.add_argument("--format", required=True, choices=["torchscript", "cpp_archive", "pickle", "safetensors"])
     parser.add_argument("--target", required=True)
     parser.add_argument("--weights-only", default="default", choices=["default", "true", "false"])
     parser.add_argument("--mmap", action="store_true", help="torch.load(..., mmap=True)")
@@ -91,61 +73,47 @@ def main():
     try:
         import torch
     except ImportError:
-        print(json.dumps({"skip": "Python torch is not installed for " + sys.executable}))
-        return 0
+        return run_load(None, args.target)  # reports the skip
 
-    def resolve(dotted):
-        import importlib
+    def allow_listed():
+        if not args.safe_global:
+            return contextlib.nullcontext()
+        resolved = []
+        for dotted in args.safe_global:
+            module, _, name = dotted.rpartition(".")
+            resolved.append(getattr(importlib.import_module(module), name))
+        return torch.serialization.safe_globals(resolved)
 
-        module, _, name = dotted.rpartition(".")
-        return getattr(importlib.import_module(module), name)
-
-    def load(map_location):
+    def load(map_location, mmap=args.mmap):
+        if args.format == "safetensors":
+            raise TypeError("not a zip archive: torch.load does not read safetensors (use safetensors_load.py)")
         if args.format in ("torchscript", "cpp_archive"):
+            if args.mode in ("meta_assign", "build_then_copy"):
+                raise TypeError("pickle checkpoint is not a dict: " + args.mode + " loads torch.save files")
             return torch.jit.load(args.checkpoint, map_location=map_location)
         kwargs = {} if args.weights_only == "default" else {"weights_only": args.weights_only == "true"}
-        if args.mmap:
+        if mmap:
             kwargs["mmap"] = True
-        if args.safe_global:
-            with torch.serialization.safe_globals([resolve(g) for g in args.safe_global]):
-                return torch.load(args.checkpoint, map_location=map_location, **kwargs)
-        return torch.load(args.checkpoint, map_location=map_location, **kwargs)
+        with allow_listed():
+            return torch.load(args.checkpoint, map_location=map_location, **kwargs)
 
-    # The load's own host peak: the resident set's rise above this level.
-    # CUDA's own start-up (its context takes hundreds of MB of host memory)
-    # is not the load's: start it first when the load will.
-    if args.target.startswith("cuda") and torch.cuda.is_available():
-        torch.cuda.init()
-    baseline = reset_peak()
-    try:
+    def measured():
         if args.mode == "load_then_to":
-            obj = move(load(None), args.target)
-        elif args.mode == "map_location":
-            obj = load(args.target)
+            return move(load(None), args.target)
+        if args.mode == "map_location":
+            return load(args.target)
+        if args.mode == "cpu_then_to":
+            return move(load("cpu"), args.target)
+        layout = load("meta", mmap=False)
+        if args.mode == "meta_assign":
+            model = module_like(layout, "meta")
+            model.load_state_dict(load(args.target), assign=True)
         else:
-            obj = move(load("cpu"), args.target)
-        tensors = named_tensors(obj)
-        if torch.cuda.is_initialized():
-            torch.cuda.synchronize()  # every copy complete before the mark
-        mark_loaded()
-        # Before the digests below touch every byte (and page in an mmap).
-        host_peak = None if baseline is None else max(0, resident_bytes("VmHWM") - baseline)
-        result = {
-            "ok": True,
-            "torch": torch.__version__,
-            "placement": {n: str(t.device) for n, t in tensors},
-            "sha256": {n: digest(t) for n, t in tensors},
-            "storage": {n: t.untyped_storage().data_ptr() for n, t in tensors},
-        }
-        if host_peak is not None:
-            result["host_peak_bytes"] = host_peak
-    except Exception as e:  # the harness classifies the message
-        lines = [l.strip() for l in str(e).strip().splitlines() if l.strip()]
-        # The first line, plus the one that names a refused global, if any.
-        kept = lines[:1] + [l for l in lines[1:] if "Unsupported global" in l][:1]
-        result = {"ok": False, "error": f"{type(e).__name__}: " + " ".join(kept)}
-    print(json.dumps(result))
-    return 0
+            model = module_like(layout, args.target)
+            model.load_state_dict(load("cpu"))
+        return model
+
+    return run_load(measured, args.target)
 
 
 if __name__ == "__main__":

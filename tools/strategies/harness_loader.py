@@ -1,0 +1,116 @@
+"""The loader side of the external-command protocol (harness/strategy/external.h),
+for Python loaders: write the load, the harness's rules do the rest.
+
+    import torch
+    from harness_loader import run_load
+
+    sys.exit(run_load(lambda: torch.load(path, map_location="cuda:0"), target="cuda:0"))
+
+run_load() times nothing and judges nothing. It starts CUDA first when the
+target is a GPU (its context is not the load's memory), resets the host
+peak, calls `load`, waits for every device copy, then reports one JSON line:
+placement, SHA-256 of each tensor's bytes exactly as the manifest defines
+them (contiguous, little-endian, a 0-d tensor is its one element), storage
+identities (views share them) and the load's host peak. An exception from
+`load` becomes {"ok": false, "error": "Type: message"}, which the harness
+classifies. Python without torch reports a skip.
+"""
+import ctypes
+import hashlib
+import json
+import sys
+
+
+def named_tensors(obj, prefix=""):
+    """Every tensor in what a loader returned, by dotted name: a dict of
+    tensors (or of dicts), a module's buffers and parameters."""
+    import torch
+
+    if torch.is_tensor(obj):
+        return [(prefix, obj)]
+    if isinstance(obj, torch.nn.Module):
+        return [(prefix + n, t) for n, t in list(obj.named_buffers()) + list(obj.named_parameters())]
+    if isinstance(obj, dict) and obj and all(isinstance(k, str) for k in obj):
+        found = []
+        for key, value in obj.items():
+            found += named_tensors(value, prefix + key + ".") if not torch.is_tensor(value) else [(prefix + key, value)]
+        return found
+    # The harness classifies this message as unsupported-format.
+    raise TypeError("pickle checkpoint is not a dict of tensors or a module: it holds a " + type(obj).__name__)
+
+
+def resident_bytes(field):
+    """VmRSS or VmHWM of this process, in bytes (/proc/self/status)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(field + " not in /proc/self/status")
+
+
+def reset_peak():
+    """Resets VmHWM to the current resident set (Linux >= 4.0: clear_refs 5)
+    and returns that level; None where the kernel does not allow it."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+        return resident_bytes("VmRSS")
+    except OSError:
+        return None
+
+
+def digest(tensor):
+    """SHA-256 of the tensor's bytes, read straight from a host copy."""
+    flat = tensor.detach().cpu().contiguous().clone().reshape(-1)
+    size = flat.numel() * flat.element_size()
+    return hashlib.sha256(ctypes.string_at(flat.data_ptr(), size) if size else b"").hexdigest()
+
+
+def mark_loaded():
+    """Tells the harness's CUPTI injection (docs/ledger.md), when present, that
+    the load is done: the digests copy device tensors to the host, and those
+    copies are the harness's check, not the loader's."""
+    try:
+        ctypes.CDLL(None).harness_cupti_mark_loaded()
+    except (AttributeError, OSError):
+        pass
+
+
+def error_text(e):
+    """The first line of an exception, plus the one naming a refused global."""
+    lines = [l.strip() for l in str(e).strip().splitlines() if l.strip()]
+    kept = lines[:1] + [l for l in lines[1:] if "Unsupported global" in l][:1]
+    return f"{type(e).__name__}: " + " ".join(kept)
+
+
+def run_load(load, target):
+    """Runs `load()` (no arguments: bind them yourself) as the measured load
+    and prints the protocol's result line. Returns the exit status."""
+    try:
+        import torch
+    except ImportError:
+        print(json.dumps({"skip": "Python torch is not installed for " + sys.executable}))
+        return 0
+    if target.startswith("cuda") and torch.cuda.is_available():
+        torch.cuda.init()
+    baseline = reset_peak()
+    try:
+        tensors = named_tensors(load())
+        if torch.cuda.is_initialized():
+            torch.cuda.synchronize()  # every copy complete before the mark
+        mark_loaded()
+        # Before the digests below touch every byte (and page in an mmap).
+        host_peak = None if baseline is None else max(0, resident_bytes("VmHWM") - baseline)
+        result = {
+            "ok": True,
+            "torch": torch.__version__,
+            "placement": {n: str(t.device) for n, t in tensors},
+            "sha256": {n: digest(t) for n, t in tensors},
+            "storage": {n: t.untyped_storage().data_ptr() for n, t in tensors},
+        }
+        if host_peak is not None:
+            result["host_peak_bytes"] = host_peak
+    except Exception as e:  # the harness classifies the message
+        result = {"ok": False, "error": error_text(e)}
+    print(json.dumps(result))
+    return 0
