@@ -7,6 +7,12 @@ std::string Device::ToString() const {
   return index < 0 ? "cuda" : "cuda:" + std::to_string(index);
 }
 
+std::string LandingDevice(std::string_view device) {
+  const Result<Device> parsed = ParseDevice(device);
+  if (parsed.ok() && parsed->is_cuda() && parsed->index < 0) return "cuda:0";
+  return std::string(device);
+}
+
 std::string DeviceNameOf(int cuda_index) {
   return Device{cuda_index < 0 ? Device::Type::kCpu : Device::Type::kCuda, cuda_index}.ToString();
 }

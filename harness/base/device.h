@@ -44,6 +44,13 @@ Result<Device> ParseDevice(std::string_view text);
 // twice.
 Result<std::map<std::string, std::string>> ParseDeviceMap(std::string_view text);
 
+// Where a tensor sent to `device` lands: "cuda" is the current CUDA device,
+// which the harness never changes, so it is "cuda:0" (the first device of
+// the realized CUDA_VISIBLE_DEVICES); every other device is itself, and text
+// that is no device is returned as it is. What placements are checked
+// against.
+std::string LandingDevice(std::string_view device);
+
 // "cpu" for a negative index, else "cuda:K": the ledger's device names.
 std::string DeviceNameOf(int cuda_index);
 

@@ -39,6 +39,13 @@ TEST(ParseDeviceTest, RejectsMalformedStringsSayingWhy) {
   }
 }
 
+TEST(LandingDeviceTest, CudaWithoutIndexIsTheCurrentDeviceZero) {
+  EXPECT_EQ(LandingDevice("cuda"), "cuda:0");
+  EXPECT_EQ(LandingDevice("cuda:1"), "cuda:1");
+  EXPECT_EQ(LandingDevice("cpu"), "cpu");
+  EXPECT_EQ(LandingDevice("gpu"), "gpu");  // not a device: left for the caller to report
+}
+
 TEST(DeviceNameOfTest, NegativeIsTheHost) {
   EXPECT_EQ(DeviceNameOf(-1), "cpu");
   EXPECT_EQ(DeviceNameOf(3), "cuda:3");

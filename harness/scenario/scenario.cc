@@ -114,7 +114,6 @@ class Parser {
     t.target = in_.Str(root["target"], "target");
     const Result<Device> target = ParseDevice(t.target);
     if (!target.ok()) in_.Fail(root["target"], "target: " + target.status().message());
-    if (target->is_cuda() && target->index < 0) in_.Fail(root["target"], "target must be cpu or cuda:K");
     if (!root["environments"].IsSequence()) in_.Fail(root["environments"], "environments must be a list");
     if (root["environments"].size() > kMaxCellsPerFile) {
       in_.Fail(root["environments"], "more than " + std::to_string(kMaxCellsPerFile) + " environments; split the file");

@@ -140,7 +140,8 @@ TEST(ScenarioFiles, EveryShippedFileValidatesAndNamesLinkedStrategies) {
   ASSERT_GE(files.size(), 3u);
   for (const std::string& f : files) {
     // The strategies the replay binaries link in (//harness/strategy:builtin).
-    const std::vector<std::string> known = {"cpu_then_to", "load_then_to", "map_location", "remap", "state_dict"};
+    const std::vector<std::string> known = {"cpu_then_to", "load_then_to", "map_location", "remap", "state_dict",
+                                             "zero_copy"};
     auto cases = LoadScenarioFile(f, &known);
     ASSERT_TRUE(cases.ok()) << cases.status().ToString();
   }

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "harness/base/bytes.h"
+#include "harness/base/device.h"
 #include "harness/base/status_json.h"
 
 namespace harness::verdict {
@@ -97,8 +98,9 @@ namespace {
 std::vector<std::string> CheckSuccessfulLoad(const Expectation& expect, const Measured& m) {
   std::vector<std::string> reasons;
   if (expect.placement) {
+    const std::string expected = LandingDevice(m.target);
     for (const auto& [name, device] : m.placement) {
-      if (device != m.target) reasons.push_back("placement: " + name + " on " + device + ", expected " + m.target);
+      if (device != expected) reasons.push_back("placement: " + name + " on " + device + ", expected " + expected);
     }
   }
   if (expect.integrity) {
