@@ -88,6 +88,14 @@ std::string SignalName(int signal) {
   return abbrev != nullptr ? abbrev : std::to_string(signal);
 }
 
+std::string DescribeSignalDeath(int signal) {
+  std::string text = "SIG" + SignalName(signal);
+  if (signal == SIGBUS) text += ": a memory-mapped file was truncated, or its storage failed, while in use";
+  return text;
+}
+
+int SignalFromShellExit(int exit_code) { return exit_code > 128 && exit_code < 128 + NSIG ? exit_code - 128 : 0; }
+
 Child RunChild(const std::function<int(int result_fd)>& body, const ChildOptions& options) {
   Child child;
   const int cancel_fd = CancelReadEnd();  // made before any signal handler may need it

@@ -84,6 +84,16 @@ bool WriteAll(int fd, std::string_view data);
 // "SEGV" for SIGSEGV, or the number.
 std::string SignalName(int signal);
 
+// How a process that died of `signal` is described in outcomes: "SIGSEGV",
+// and for the signal a loader meets when a file it mapped shrinks under it,
+// "SIGBUS: a memory-mapped file was truncated, or its storage failed, while
+// in use".
+std::string DescribeSignalDeath(int signal);
+
+// The signal a shell's exit status stands for: `sh -c` reports a command
+// killed by signal N as exit 128 + N. 0 when the status is no such report.
+int SignalFromShellExit(int exit_code);
+
 }  // namespace harness
 
 #endif  // HARNESS_BASE_SUBPROCESS_H_

@@ -60,11 +60,13 @@ ExternalResult RunExternalCommand(const std::string& command,
     result.outcome = Status(ErrorClass::kInternal, "cannot start the external strategy: " + child.start_error);
     return result;
   }
-  const std::string exit =
-      child.exited ? "exit " + std::to_string(child.exit_code) : "killed by SIG" + SignalName(child.signal);
+  // The shell reports a command it ran that died of a signal as 128 + N.
+  const int signal = child.exited ? SignalFromShellExit(child.exit_code) : child.signal;
+  const std::string exit = signal == 0 ? "exit " + std::to_string(child.exit_code)
+                                       : "killed by " + DescribeSignalDeath(signal);
   ExternalResult parsed = ParseExternalResult(child.output, exit);
   // Killed by a signal without a result: it crashed, whatever it printed.
-  if (!child.exited && parsed.outcome.error_class() == ErrorClass::kLost) {
+  if (signal != 0 && parsed.outcome.error_class() == ErrorClass::kLost) {
     parsed.outcome = Status(ErrorClass::kCrashed, parsed.outcome.message());
   }
   return parsed;

@@ -76,6 +76,10 @@ TEST(RunExternalCommandTest, MisbehavingCommandsAreLostOrProtocolErrors) {
       {"echo 'Traceback: boom'; exit 3", ErrorClass::kLost, "printed no JSON result (exit 3): Traceback: boom"},
       {"echo 'MemoryError'; exit 1", ErrorClass::kOutOfMemory, "printed no JSON result (exit 1): MemoryError"},
       {"kill -9 $$", ErrorClass::kCrashed, "printed no JSON result (killed by SIGKILL)"},
+      // A loader the shell ran died of a signal: the shell exits 128 + N.
+      {"sh -c 'kill -BUS $$'; exit $?", ErrorClass::kCrashed,
+       "printed no JSON result (killed by SIGBUS: a memory-mapped file was truncated"},
+      {"exit 200", ErrorClass::kLost, "printed no JSON result (exit 200)"},
       {"exec >&- 2>&-; exit 0", ErrorClass::kLost, "printed no JSON result (exit 0)"},
       {"true", ErrorClass::kLost, "printed no JSON result (exit 0)"},
       {"echo '[1, 2]'", ErrorClass::kInternal, "a JSON array, not an object (exit 0)"},

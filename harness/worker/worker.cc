@@ -66,7 +66,7 @@ WorkerResult RunInWorker(const std::function<std::string()>& body, double timeou
   } else if (child.timed_out) {
     result.status = Status(ErrorClass::kTimeout, "worker exceeded " + std::to_string(timeout_seconds) + " s");
   } else if (!child.exited) {
-    result.status = Status(ErrorClass::kCrashed, "crashed(SIG" + SignalName(child.signal) + ")");
+    result.status = Status(ErrorClass::kCrashed, "crashed(" + DescribeSignalDeath(child.signal) + ")");
   } else if (child.result.size() < sizeof(uint64_t)) {
     result.status =
         Status(ErrorClass::kLost, "worker exited with status " + std::to_string(child.exit_code) + " without a result");

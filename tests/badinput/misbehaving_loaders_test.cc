@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "fixtures/mapped_checkpoint.h"
 #include "harness/base/subprocess.h"
 #include "harness/env/environment.h"
 #include "harness/report/report.h"
@@ -72,7 +73,23 @@ struct Garble {
   }
 };
 
+// Maps a copy of the checkpoint (fixtures::LoadMapped, what zero_copy does)
+// and truncates the copy before the loaded tensors are read: the worker
+// meets SIGBUS when it checks them.
+class ShrinkingMap : public strategy::Strategy {
+ public:
+  std::string_view name() const override { return "misbehaving_shrinking_map"; }
+  fixtures::LoadedCheckpoint Load(const strategy::LoadRequest& r) const override {
+    const std::string copy = std::string(std::getenv("TEST_TMPDIR")) + "/shrinking.pt";
+    if (std::system(("cp '" + r.path + "' '" + copy + "'").c_str()) != 0) throw std::runtime_error("cp failed");
+    fixtures::LoadedCheckpoint loaded = fixtures::LoadMapped(copy, r.format, c10::Device("cpu"));
+    if (truncate(copy.c_str(), 0) != 0) throw std::runtime_error("truncate failed");
+    return loaded;
+  }
+};
+
 const bool registered = [] {
+  strategy::RegisterStrategy(std::make_unique<ShrinkingMap>());
   strategy::RegisterStrategy(std::make_unique<Misbehaving<Abort>>("misbehaving_abort"));
   strategy::RegisterStrategy(std::make_unique<Misbehaving<Hang>>("misbehaving_hang"));
   strategy::RegisterStrategy(std::make_unique<Misbehaving<Hog>>("misbehaving_hog"));
@@ -121,6 +138,14 @@ std::vector<Row> Rows() {
       {"hangs", LoaderCase("misbehaving_hang"), ErrorClass::kTimeout, "worker exceeded 5"},
       {"allocates without bound", LoaderCase("misbehaving_hog"), ErrorClass::kOutOfMemory, "bad_alloc"},
       {"floods its output", LoaderCase("misbehaving_flood"), ErrorClass::kCudaUnavailable, "No CUDA GPUs"},
+      {"maps a file that is truncated while loading", LoaderCase("misbehaving_shrinking_map"), ErrorClass::kCrashed,
+       "crashed(SIGBUS: a memory-mapped file was truncated"},
+      {"command maps a file that is truncated while loading",
+       LoaderCase("shrinking_map_command",
+                  python + " -c 'import mmap, sys; f = open(sys.argv[1], \"w+b\"); f.write(bytes(1 << 16)); "
+                           "f.flush(); m = mmap.mmap(f.fileno(), 0); f.truncate(0); print(m[40000])' " +
+                           Tmp() + "/shrinking_command.bin"),
+       ErrorClass::kCrashed, "killed by SIGBUS: a memory-mapped file was truncated"},
       {"prints bytes that are no text", LoaderCase("misbehaving_garble"), ErrorClass::kOutOfMemory, "CUDA out of"},
       {"command allocates without bound",
        LoaderCase("hog_command", python + " -c 'b = [bytearray(1 << 26) for _ in range(1 << 20)]'"),
