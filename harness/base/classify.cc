@@ -62,6 +62,7 @@ constexpr Rule kRules[] = {
     {"Trying to resize storage that is not resizable", ErrorClass::kCorruptCheckpoint},  // past the record
     {"does not match expected size", ErrorClass::kCorruptCheckpoint},                    // record vs numel
     {"not a zip archive", ErrorClass::kUnsupportedFormat},
+    {"not a safetensors file", ErrorClass::kUnsupportedFormat},  // tools/strategies/safetensors_load.py
     {"UnicodeDecodeError", ErrorClass::kUnsupportedFormat},  // Python's legacy reader on other bytes
     // LibTorch's C++ unpickler turns collections.OrderedDict (what Python's
     // module.state_dict() returns) into None, then fails filling it.

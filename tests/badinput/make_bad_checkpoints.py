@@ -2,14 +2,16 @@
 """Writes the hostile checkpoint corpus of tests/badinput (Python's standard
 library only; nothing here imports torch).
 
-    make_bad_checkpoints.py PICKLE_FIXTURE TORCHSCRIPT_FIXTURE OUT_DIR MARKER
+    make_bad_checkpoints.py PICKLE_FIXTURE TORCHSCRIPT_FIXTURE SAFETENSORS_FIXTURE OUT_DIR MARKER
 
-PICKLE_FIXTURE and TORCHSCRIPT_FIXTURE are real checkpoints made by the
-harness (fixtures generate); every input is derived from one of them or
-written opcode by opcode. MARKER is a path that the code-running pickles
+PICKLE_FIXTURE, TORCHSCRIPT_FIXTURE and SAFETENSORS_FIXTURE are real
+checkpoints made by the harness (fixtures generate); every input is derived
+from one of them, written opcode by opcode, or (safetensors_*) written
+header field by header field. MARKER is a path that the code-running pickles
 try to create: a test proves that nothing ran by its absence. Prints one
 line per input: its file name.
 """
+import json
 import os
 import pickle
 import random
@@ -61,8 +63,17 @@ def handmade(pkl, storage=b"\0" * 16, extra=()):
     return [("archive/data.pkl", pkl), ("archive/data/0", storage), ("archive/version", b"3\n")] + list(extra)
 
 
+def safetensors_file(entries, data_bytes, length=None):
+    """A safetensors file: the 8-byte header length (or `length`), the JSON
+    header of `entries` (name -> (dtype, shape, [begin, end])), then
+    `data_bytes` zero bytes."""
+    header = json.dumps({n: {"dtype": d, "shape": s, "data_offsets": o} for n, (d, s, o) in entries.items()}).encode()
+    header += b" " * (-len(header) % 8)
+    return struct.pack("<Q", len(header) if length is None else length) + header + bytes(data_bytes)
+
+
 def main():
-    pickle_fixture, script_fixture, out, marker = sys.argv[1:5]
+    pickle_fixture, script_fixture, safetensors_fixture, out, marker = sys.argv[1:6]
     os.makedirs(out, exist_ok=True)
     real = open(pickle_fixture, "rb").read()
     entries = [(i.filename, zipfile.ZipFile(pickle_fixture).read(i.filename))
@@ -126,6 +137,18 @@ def main():
                                                for n, d in script])
     zipped("torchscript_corrupted_code", [(n, b"def forward(self:\n  return ((" if n.endswith("__torch__.py") else d)
                                           for n, d in script])
+    # safetensors: headers that lie (the control, safetensors_valid, must load).
+    f32 = lambda n, begin: ("F32", [n], [begin, begin + 4 * n])  # noqa: E731
+    raw("safetensors_valid", safetensors_file({"w": f32(4, 0)}, 16))
+    raw("safetensors_offsets_past_end", safetensors_file({"w": f32(1024, 0)}, 16))
+    raw("safetensors_overlapping", safetensors_file({"w": f32(4, 0), "v": f32(4, 8)}, 24))
+    raw("safetensors_hole", safetensors_file({"w": f32(4, 8)}, 24))
+    raw("safetensors_shape_disagrees", safetensors_file({"w": ("F32", [8], [0, 16])}, 16))
+    raw("safetensors_fp8", safetensors_file({"w": ("F8_E4M3", [4], [0, 4])}, 4))
+    raw("safetensors_header_2pow40", safetensors_file({"w": f32(4, 0)}, 16, length=1 << 40))
+    raw("safetensors_header_not_json", struct.pack("<Q", 16) + b"{not json at all" + bytes(16))
+    real_st = open(safetensors_fixture, "rb").read()
+    raw("safetensors_truncated_50_percent", real_st[: len(real_st) // 2])
     for name in sorted(made):
         made[name](os.path.join(out, name + ".pt"))
         print(name + ".pt")
