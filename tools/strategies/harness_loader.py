@@ -21,22 +21,27 @@ import json
 import sys
 
 
-def named_tensors(obj, prefix=""):
-    """Every tensor in what a loader returned, by dotted name: a dict of
-    tensors (or of dicts), a module's buffers and parameters."""
+def named_tensors(obj):
+    """Every tensor in what a loader returned, by dotted path, as the
+    manifest names them: a dict's entries (string or integer keys, nested:
+    "optimizer.state.0.exp_avg"), a module's buffers and parameters. Values
+    that are no tensor (an epoch, param_groups) are skipped."""
     import torch
 
-    if torch.is_tensor(obj):
-        return [(prefix, obj)]
-    if isinstance(obj, torch.nn.Module):
-        return [(prefix + n, t) for n, t in list(obj.named_buffers()) + list(obj.named_parameters())]
-    if isinstance(obj, dict) and obj and all(isinstance(k, str) for k in obj):
-        found = []
-        for key, value in obj.items():
-            found += named_tensors(value, prefix + key + ".") if not torch.is_tensor(value) else [(prefix + key, value)]
-        return found
-    # The harness classifies this message as unsupported-format.
-    raise TypeError("pickle checkpoint is not a dict of tensors or a module: it holds a " + type(obj).__name__)
+    def walk(value, path):
+        if torch.is_tensor(value):
+            return [(path, value)]
+        if isinstance(value, torch.nn.Module):
+            return [(path + n, t) for n, t in list(value.named_buffers()) + list(value.named_parameters())]
+        if isinstance(value, dict):
+            return [pair for key, item in value.items() if isinstance(key, (str, int))
+                    for pair in walk(item, path + str(key) + ".")]
+        return []
+
+    if not isinstance(obj, (dict, torch.nn.Module)):
+        # The harness classifies this message as unsupported-format.
+        raise TypeError("pickle checkpoint is not a dict of tensors or a module: it holds a " + type(obj).__name__)
+    return [(name[:-1] if name.endswith(".") else name, t) for name, t in walk(obj, "")]
 
 
 def resident_bytes(field):

@@ -13,6 +13,10 @@ Modes:
   build_then_copy  the classic: a module built on the target (its memory
                    allocated there), then load_state_dict(torch.load(path,
                    map_location="cpu")) copies into it
+  resume_split     a training checkpoint ({"model", "optimizer", ...})
+                   loaded to the CPU; the model goes to the target and the
+                   optimizer's state stays on the CPU, the advice of
+                   huggingface/transformers#22123
 The module of the last two is the checkpoint's own layout (read with
 map_location="meta", which reads no tensor bytes), with every tensor as a
 buffer, so that integer and bool tensors fit too.
@@ -31,13 +35,18 @@ import sys
 
 from harness_loader import named_tensors, run_load
 
-MODES = ["load_then_to", "map_location", "cpu_then_to", "meta_assign", "build_then_copy"]
+MODES = ["load_then_to", "map_location", "cpu_then_to", "meta_assign", "build_then_copy", "resume_split"]
 
 
 def move(obj, target):
-    named_tensors(obj)  # refuses what is neither a dict of tensors nor a module
+    """obj.to(target) for a module; for a dict, every tensor in it (nested
+    dicts too, as a training checkpoint holds them) moved, the rest kept."""
+    import torch
+
+    named_tensors(obj)  # refuses what is neither a dict nor a module
     if isinstance(obj, dict):
-        return {k: v.to(target) for k, v in obj.items()}
+        return {k: v.to(target) if torch.is_tensor(v) else move(v, target) if isinstance(v, dict) else v
+                for k, v in obj.items()}
     return obj.to(target)
 
 
@@ -104,6 +113,12 @@ def main():
             return load(args.target)
         if args.mode == "cpu_then_to":
             return move(load("cpu"), args.target)
+        if args.mode == "resume_split":
+            checkpoint = load("cpu")
+            if not isinstance(checkpoint, dict) or "model" not in checkpoint:
+                raise TypeError("pickle checkpoint is not a dict with a model: resume_split loads training checkpoints")
+            checkpoint["model"] = move(checkpoint["model"], args.target)
+            return checkpoint
         layout = load("meta", mmap=False)
         if args.mode == "meta_assign":
             model = module_like(layout, "meta")
