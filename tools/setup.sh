@@ -15,6 +15,8 @@ DEBIAN_PACKAGES=(
 CHECK_JSONSCHEMA_PIN=0.39.0
 # huggingface's safetensors, for tools/strategies/safetensors_load.py.
 SAFETENSORS_PIN=0.8.0
+# NumPy: torch.distributed.checkpoint needs it (tools/strategies/dcp_load.py).
+NUMPY_PIN=2.4.6
 
 step() { printf 'setup: %-44s' "$1"; }
 
@@ -54,4 +56,5 @@ pypi_step() {
 
 pypi_step torch "$TORCH_PIN"              # CUDA leg, Python loaders
 pypi_step safetensors "$SAFETENSORS_PIN"  # safetensors_load.py
+pypi_step numpy "$NUMPY_PIN"              # dcp_load.py (torch.distributed.checkpoint)
 pypi_step check-jsonschema "$CHECK_JSONSCHEMA_PIN"  # tools/ci/lint_workflow.sh

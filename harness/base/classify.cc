@@ -38,6 +38,8 @@ constexpr Rule kRules[] = {
     {"Weights only load failed", ErrorClass::kUnsafePickle},
     {"Unpickler found unknown type", ErrorClass::kUnsafePickle},  // os.system, builtins.eval, ...
     {"Unsupported global", ErrorClass::kUnsafePickle},
+    // A DCP checkpoint missing a rank's file (tools/strategies/dcp_load.py).
+    {"DCP checkpoint incomplete or damaged", ErrorClass::kCorruptCheckpoint},
     // Files that cannot be opened (LibTorch's file adapter, both legs).
     {"open file failed because of errno", ErrorClass::kIoError},
     {"[Errno 2] No such file or directory", ErrorClass::kIoError},  // Python

@@ -52,6 +52,10 @@ const Captured kCaptured[] = {
     {"both", "open file failed because of errno 2 on fopen: No such file or directory, file path: x.pt",
      ErrorClass::kIoError},
     {"python", "FileNotFoundError: [Errno 2] No such file or directory: 'x.pt'", ErrorClass::kIoError},
+    // torch.distributed.checkpoint, through tools/strategies/dcp_load.py.
+    {"dcp", "RuntimeError: DCP checkpoint incomplete or damaged: FileNotFoundError: [Errno 2] No such file or "
+            "directory: '/tmp/dcp-x/checkpoint/__1_0.distcp'",
+     ErrorClass::kCorruptCheckpoint},
     // Python safetensors 0.8.
     {"safetensors", "FileNotFoundError: No such file or directory: /tmp/x.safetensors", ErrorClass::kIoError},
     {"safetensors", "SafetensorError: Error while deserializing header: incomplete metadata, file not fully covered",

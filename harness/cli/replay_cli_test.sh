@@ -37,7 +37,7 @@ grep -q "outcome: expected cuda-unavailable, got ok" "$dir/wrong.txt"
 # tools/strategies/torch_load.py): mutated to what mmap=True does not do, it
 # fails with the measured number.
 if "${HARNESS_PYTHON:-python3}" -c "import torch" 2>/dev/null; then
-  sed 's/py_torch_load_mmap: {cpu: "<=0.25x"}/py_torch_load_mmap: {cpu: ">=0.9x"}/' scenarios/python_host_memory.yaml \
+  sed 's/py_torch_load_mmap: {cpu: "<=0.05x"}/py_torch_load_mmap: {cpu: ">=0.9x"}/' scenarios/python_host_memory.yaml \
     >"$dir/host_memory.yaml"
   if $cli "$dir/host_memory.yaml" --cache-dir "$dir/cache" >"$dir/host_memory.txt"; then
     echo "a mutated host-memory bound held"; exit 1
@@ -47,4 +47,11 @@ if "${HARNESS_PYTHON:-python3}" -c "import torch" 2>/dev/null; then
 else
   echo "no Python torch (HARNESS_PYTHON): the host-memory mutation is not checked here"
 fi
+# The zero-copy reference's host bound (scenarios/safetensors.yaml),
+# mutated to what a copying loader does: it fails with the measured number.
+sed 's/zero_copy:    {cpu: "<=0.01x"}/zero_copy:    {cpu: ">=0.5x"}/' scenarios/safetensors.yaml >"$dir/zero_copy.yaml"
+if $cli "$dir/zero_copy.yaml" --filter zero_copy --cache-dir "$dir/cache" >"$dir/zero_copy.txt"; then
+  echo "a mutated zero_copy bound held"; exit 1
+fi
+grep -qE "peak.cpu: expected >=0.5x, measured [0-9]+ B" "$dir/zero_copy.txt"
 echo PASS

@@ -17,20 +17,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "strategies"))
-from harness_loader import digest, named_tensors  # noqa: E402
-
-
-def touch(tensors):
-    import torch
-
-    total, seen = 0, set()
-    for _, t in tensors:
-        storage = t.untyped_storage()
-        if storage.data_ptr() in seen or storage.nbytes() == 0:
-            continue
-        seen.add(storage.data_ptr())
-        total += int(torch.empty(0, dtype=torch.uint8).set_(storage)[::4096].sum())
-    return total
+from harness_loader import digest, named_tensors, touch_pages  # noqa: E402
 
 
 def main():
@@ -53,7 +40,7 @@ def main():
 
     start = time.perf_counter()
     tensors = named_tensors(load())
-    touch(tensors)
+    touch_pages(tensors)
     seconds = time.perf_counter() - start
     with open(args.manifest) as f:
         manifest = json.load(f)

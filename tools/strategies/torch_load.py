@@ -21,6 +21,8 @@ The module of the last two is the checkpoint's own layout (read with
 map_location="meta", which reads no tensor bytes), with every tensor as a
 buffer, so that integer and bool tensors fit too.
 --mmap loads with torch.load(..., mmap=True): storages map the file.
+--touch reads every page of every tensor before the load ends, as a first
+forward pass would: a map's pages become resident (pytorch/pytorch#102334).
 --weights-only true|false sets torch.load's weights_only (the default flipped
 to True in torch 2.6). --safe-global MODULE.NAME (repeatable) allow-lists a
 global for weights_only=True loads (torch.serialization.safe_globals), e.g.
@@ -33,7 +35,7 @@ import contextlib
 import importlib
 import sys
 
-from harness_loader import named_tensors, run_load
+from harness_loader import named_tensors, run_load, touch_pages
 
 MODES = ["load_then_to", "map_location", "cpu_then_to", "meta_assign", "build_then_copy", "resume_split"]
 
@@ -76,6 +78,7 @@ def main():
     parser.add_argument("--target", required=True)
     parser.add_argument("--weights-only", default="default", choices=["default", "true", "false"])
     parser.add_argument("--mmap", action="store_true", help="torch.load(..., mmap=True)")
+    parser.add_argument("--touch", action="store_true", help="read every page of every tensor within the load")
     parser.add_argument("--safe-global", action="append", default=[], metavar="MODULE.NAME",
                         help="allow-list this global for weights_only loads (repeatable)")
     args = parser.parse_args()
@@ -128,7 +131,12 @@ def main():
             model.load_state_dict(load("cpu"))
         return model
 
-    return run_load(measured, args.target)
+    def touched():
+        loaded = measured()
+        touch_pages(named_tensors(loaded))
+        return loaded
+
+    return run_load(touched if args.touch else measured, args.target)
 
 
 if __name__ == "__main__":
