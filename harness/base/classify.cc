@@ -38,6 +38,8 @@ constexpr Rule kRules[] = {
     {"Weights only load failed", ErrorClass::kUnsafePickle},
     {"Unpickler found unknown type", ErrorClass::kUnsafePickle},  // os.system, builtins.eval, ...
     {"Unsupported global", ErrorClass::kUnsafePickle},
+    // A dict that holds itself (the harness's readers and harness_loader.py).
+    {"a container that contains itself", ErrorClass::kCorruptCheckpoint},
     // A DCP checkpoint missing a rank's file (tools/strategies/dcp_load.py).
     {"DCP checkpoint incomplete or damaged", ErrorClass::kCorruptCheckpoint},
     // Files that cannot be opened (LibTorch's file adapter, both legs).

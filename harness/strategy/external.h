@@ -63,7 +63,11 @@ std::string ExpandCommand(const std::string& command, const std::string& checkpo
 ExternalResult ParseExternalResult(const std::string& output, const std::string& exit);
 
 // Runs `command` through /bin/sh with `extra_env` added to the environment.
-// A non-zero exit without a JSON line is kInternal with the output attached.
+// Without a JSON line, the end is classified from the output (a message a
+// rule knows), else it is kLost; a command killed by a signal is kCrashed.
+// The shell reports a command it ran that died of signal N as exit 128 + N,
+// so exits 129 to 128 + NSIG - 1 without a result count as that signal
+// (a loader that exits 130 on purpose and prints no result reads as SIGINT).
 ExternalResult RunExternalCommand(const std::string& command,
                                   const std::vector<std::pair<std::string, std::string>>& extra_env);
 

@@ -18,6 +18,7 @@ import random
 import struct
 import sys
 import zipfile
+import zlib
 
 
 def long1(n):
@@ -70,6 +71,32 @@ def safetensors_file(entries, data_bytes, length=None):
     header = json.dumps({n: {"dtype": d, "shape": s, "data_offsets": o} for n, (d, s, o) in entries.items()}).encode()
     header += b" " * (-len(header) % 8)
     return struct.pack("<Q", len(header) if length is None else length) + header + bytes(data_bytes)
+
+
+def hand_zip(records, lying_extra=None, fake_header_for=None):
+    """A zip archive written field by field, each record's data aligned to 64
+    as PyTorch's writer aligns it. records: (name, data, deflated). With
+    lying_extra=(name, n), that record's local header overstates its extra
+    field by n bytes; with fake_header_for=name, that (deflated) record's
+    extra field hides a local header that claims "stored"."""
+    out, central = b"", b""
+    for name, data, deflated in records:
+        n = name.encode()
+        stored = zlib.compress(data)[2:-4] if deflated else data
+        tail = b""
+        if name == fake_header_for:
+            tail = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, 0, 0, 0, 0, 0, len(n), 0) + n
+        payload = b"Z" * (-(len(out) + 30 + len(n) + 4 + len(tail)) % 64) + tail
+        extra = struct.pack("<HH", 0x4642, len(payload)) + payload
+        claimed = len(extra) + (lying_extra[1] if lying_extra and lying_extra[0] == name else 0)
+        crc, local = zlib.crc32(data), len(out)
+        method = 8 if deflated else 0
+        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, method, 0, 0, crc, len(stored), len(data), len(n), claimed)
+        out += n + extra + stored
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, method, 0, 0, crc, len(stored), len(data),
+                               len(n), 0, 0, 0, 0, 0, local) + n
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(records), len(records), len(central), len(out), 0)
+    return out + central + end
 
 
 def main():
@@ -137,6 +164,27 @@ def main():
                                                for n, d in script])
     zipped("torchscript_corrupted_code", [(n, b"def forward(self:\n  return ((" if n.endswith("__torch__.py") else d)
                                           for n, d in script])
+    # Structures the harness's readers walk, and zip headers that disagree
+    # with the central directory (what zero_copy aliases by).
+    def archive(pkl, storages, **lies):
+        return hand_zip([("archive/data.pkl", pkl, False), ("archive/version", b"3\n", False)]
+                        + [("archive/data/" + key, data, deflated) for key, data, deflated in storages], **lies)
+
+    floats = struct.pack("<4f", 1, 2, 3, 4)
+    TENSOR = slice(10, -2)  # tensor_pickle()'s value of "w": after PROTO, EMPTY_DICT, MARK, "w"; before SETITEMS, STOP
+    raw("pickle_dict_contains_itself", archive(b"\x80\x02}q\x00(" + text("w") + tensor_pickle()[TENSOR]
+                                                + text("self") + b"h\x00u.", [("0", floats, False)]))
+    shared = b"\x80\x02}(" + text("junk") + b"(}(" + text("t") + tensor_pickle()[TENSOR] + b"uq\x01"
+    for level in range(1, 41):  # each level holds the one below twice: 2^40 paths, 41 dicts
+        shared += b"}(" + text("a") + b"h" + bytes([level]) + text("b") + b"h" + bytes([level]) + b"uq" + bytes([level + 1])
+    raw("pickle_shared_dicts_2pow40", archive(shared + b"t" + text("root") + b"h\x29u.", [("0", floats, False)]))
+    big = 1 << 16
+    raw("zip_fake_stored_header_in_extra",
+        archive(b"\x80\x02}(" + text("w") + tensor_pickle(numel=big, size=(big,))[TENSOR] + b"u.",
+                [("0", bytes(4 * big), True)], fake_header_for="archive/data/0"))
+    raw("zip_local_extra_length_lies",
+        archive(b"\x80\x02}(" + text("w") + tensor_pickle(numel=big, size=(big,))[TENSOR] + b"u.",
+                [("0", floats * (big // 4), False)], lying_extra=("archive/data/0", 3968)))
     # safetensors: headers that lie (the control, safetensors_valid, must load).
     f32 = lambda n, begin: ("F32", [n], [begin, begin + 4 * n])  # noqa: E731
     raw("safetensors_valid", safetensors_file({"w": f32(4, 0)}, 16))

@@ -20,7 +20,7 @@ import os
 import sys
 import tempfile
 
-from harness_loader import named_tensors, run_load
+from harness_loader import error_text, named_tensors, run_load
 
 
 def save_rank(rank, world_size, store_path, state_dict, directory):
@@ -42,6 +42,10 @@ def save_by_two_ranks(state_dict, directory):
         p.start()
     for p in ranks:
         p.join(120)
+    for p in ranks:
+        if p.is_alive():  # a rank that hangs is killed, and the save fails
+            p.kill()
+            p.join()
     if any(p.exitcode != 0 for p in ranks):
         raise RuntimeError("DCP save by 2 ranks failed: exit codes %s" % [p.exitcode for p in ranks])
 
@@ -64,9 +68,17 @@ def main():
     with tempfile.TemporaryDirectory(prefix="dcp-") as scratch:
         directory = os.path.join(scratch, "checkpoint")
         os.makedirs(directory)
-        flat = dict(named_tensors(torch.load(args.checkpoint, map_location="cpu", weights_only=False)))
-        # DCP keeps no views: each tensor is saved as its own bytes.
-        save_by_two_ranks({k: v.clone() for k, v in flat.items()}, directory)
+        try:
+            # weights_only, allow-listing only the type tag LibTorch's pickles name.
+            import torch.jit._pickle
+
+            with torch.serialization.safe_globals([torch.jit._pickle.restore_type_tag]):
+                flat = dict(named_tensors(torch.load(args.checkpoint, map_location="cpu", weights_only=True)))
+            # DCP keeps no views: each tensor is saved as its own bytes.
+            save_by_two_ranks({k: v.clone() for k, v in flat.items()}, directory)
+        except Exception as e:  # the checkpoint could not become a DCP one: say why, classified
+            print(json.dumps({"ok": False, "error": error_text(e)}))
+            return 0
         if args.drop_shard:
             shards = sorted(f for f in os.listdir(directory) if f.endswith(".distcp"))
             os.remove(os.path.join(directory, shards[-1]))

@@ -25,18 +25,29 @@ def named_tensors(obj):
     """Every tensor in what a loader returned, by dotted path, as the
     manifest names them: a dict's entries (string or integer keys, nested:
     "optimizer.state.0.exp_avg"), a module's buffers and parameters. Values
-    that are no tensor (an epoch, param_groups) are skipped."""
+    that are no tensor (an epoch, param_groups) are skipped; a dict held in
+    two places is walked once, and one that contains itself is refused."""
     import torch
+
+    inside, seen = set(), set()
 
     def walk(value, path):
         if torch.is_tensor(value):
             return [(path, value)]
         if isinstance(value, torch.nn.Module):
             return [(path + n, t) for n, t in list(value.named_buffers()) + list(value.named_parameters())]
-        if isinstance(value, dict):
-            return [pair for key, item in value.items() if isinstance(key, (str, int))
-                    for pair in walk(item, path + str(key) + ".")]
-        return []
+        if not isinstance(value, dict):
+            return []
+        if id(value) in inside:
+            raise ValueError("the checkpoint holds a container that contains itself")
+        if id(value) in seen:
+            return []
+        seen.add(id(value))
+        inside.add(id(value))
+        found = [pair for key, item in value.items() if isinstance(key, (str, int))
+                 for pair in walk(item, path + str(key) + ".")]
+        inside.discard(id(value))
+        return found
 
     if not isinstance(obj, (dict, torch.nn.Module)):
         # The harness classifies this message as unsupported-format.

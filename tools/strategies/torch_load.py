@@ -42,14 +42,22 @@ MODES = ["load_then_to", "map_location", "cpu_then_to", "meta_assign", "build_th
 
 def move(obj, target):
     """obj.to(target) for a module; for a dict, every tensor in it (nested
-    dicts too, as a training checkpoint holds them) moved, the rest kept."""
+    dicts too, as a training checkpoint holds them) moved, the rest kept,
+    each dict moved once however often it is held."""
     import torch
 
-    named_tensors(obj)  # refuses what is neither a dict nor a module
-    if isinstance(obj, dict):
-        return {k: v.to(target) if torch.is_tensor(v) else move(v, target) if isinstance(v, dict) else v
-                for k, v in obj.items()}
-    return obj.to(target)
+    named_tensors(obj)  # refuses what is neither a dict nor a module, and cycles
+    if not isinstance(obj, dict):
+        return obj.to(target)
+    moved = {}
+
+    def moved_dict(d):
+        if id(d) not in moved:
+            moved[id(d)] = {k: v.to(target) if torch.is_tensor(v) else moved_dict(v) if isinstance(v, dict) else v
+                            for k, v in d.items()}
+        return moved[id(d)]
+
+    return moved_dict(obj)
 
 
 def module_like(state_dict, device):
