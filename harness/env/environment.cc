@@ -13,6 +13,7 @@
 #include "harness/compat/torch_compat.h"
 #include "harness/env/driver_fault/driver_fault.h"
 #include "harness/env/virtual_cuda/virtual_cuda.h"
+#include "harness/env/virtual_runtime/virtual_runtime.h"
 
 #if HARNESS_TORCH_HAS_CUDA
 #include <ATen/Context.h>
@@ -102,6 +103,8 @@ HostFacts ProbeHost(const std::string& argv0) {
   }
   Result<std::string> stand_in = FindDriverFaultStandIn(argv0);
   if (stand_in.ok()) facts.driver_stand_in = *stand_in;
+  Result<std::string> virtual_runtime = FindVirtualCudaRuntime(argv0);
+  if (virtual_runtime.ok()) facts.virtual_cuda_runtime = *virtual_runtime;
   facts.virtual_cuda_linked = VirtualCudaLinked();
   facts.torch_has_cuda = compat::kTorchHasCuda;
   facts.torch_version = compat::kTorchVersion;

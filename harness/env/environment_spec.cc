@@ -1,5 +1,7 @@
 #include "harness/env/environment_spec.h"
 
+#include "harness/env/virtual_runtime/virtual_runtime.h"
+
 namespace harness::env {
 
 std::optional<EnvironmentSpec> EnvironmentPreset(std::string_view name) {
@@ -82,18 +84,46 @@ bool CanRealize(const EnvironmentSpec& env, Backend backend, const HostFacts& ho
   return StandInFound(env, host, why_not);
 }
 
-bool CanRealizeForProcess(const EnvironmentSpec& env, const HostFacts& host, std::string* why_not) {
-  if (env.memory_per_gpu > 0) {
-    *why_not = "memory_per_gpu cannot be imposed on another process";
-    return false;
-  }
-  return EnoughGpus(env, host, " (virtual devices do not reach other processes)", why_not) &&
-         StandInFound(env, host, why_not);
+namespace {
+
+bool WantsVirtualRuntime(const EnvironmentSpec& env, Backend backend, const HostFacts& host) {
+  return backend == Backend::kVirtual && env.cuda == CudaState::kOk && env.gpus > 0 &&
+         !host.virtual_cuda_runtime.empty();
 }
 
-std::vector<std::pair<std::string, std::string>> ProcessEnvironment(const EnvironmentSpec& env, const HostFacts& host,
+}  // namespace
+
+bool UsesVirtualRuntime(const EnvironmentSpec& env, Backend backend, const HostFacts& host) {
+  return WantsVirtualRuntime(env, backend, host) && env.gpus <= kMaxVirtualRuntimeDevices;
+}
+
+bool CanRealizeForProcess(const EnvironmentSpec& env, Backend backend, const HostFacts& host, std::string* why_not) {
+  if (WantsVirtualRuntime(env, backend, host)) {
+    if (UsesVirtualRuntime(env, backend, host)) return true;
+    *why_not = "needs " + std::to_string(env.gpus) + " GPU(s); the virtual CUDA runtime plays at most " +
+               std::to_string(kMaxVirtualRuntimeDevices);
+    return false;
+  }
+  if (env.memory_per_gpu > 0) {
+    *why_not = "memory_per_gpu cannot be imposed on another process's real GPUs";
+    return false;
+  }
+  const char* note = backend == Backend::kVirtual
+                         ? " (the virtual CUDA runtime, harness/env/virtual_runtime, was not found)"
+                         : "";
+  return EnoughGpus(env, host, note, why_not) && StandInFound(env, host, why_not);
+}
+
+std::vector<std::pair<std::string, std::string>> ProcessEnvironment(const EnvironmentSpec& env, Backend backend,
+                                                                    const HostFacts& host,
                                                                     std::string_view inherited_ld_library_path) {
   std::vector<std::pair<std::string, std::string>> vars = {{"CUDA_VISIBLE_DEVICES", VisibleDevices(env)}};
+  if (UsesVirtualRuntime(env, backend, host)) {
+    VirtualRuntimeSpec spec{env.gpus, {}};
+    if (env.memory_per_gpu > 0) spec.capacity_bytes.assign(static_cast<size_t>(env.gpus), env.memory_per_gpu);
+    vars.emplace_back(kVirtualCudaEnvVar, FormatVirtualRuntimeSpec(spec));
+    return vars;
+  }
   if (NeedsDriverStandIn(env, host) && !host.driver_stand_in.empty()) {
     for (auto& v : DriverFaultEnvironment(host.driver_stand_in, env.cuda, inherited_ld_library_path)) {
       vars.push_back(std::move(v));

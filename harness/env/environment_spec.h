@@ -9,7 +9,9 @@
 //
 // Two backends:
 //   virtual  CPU-only LibTorch + harness/env/virtual_cuda: any number of
-//            virtual GPUs with optional capacities.
+//            virtual GPUs with optional capacities. A loader in another
+//            process (an external strategy, any LibTorch) gets the same
+//            devices from the virtual CUDA runtime (harness/env/virtual_runtime).
 //   real     CUDA LibTorch: the first `gpus` physical devices via
 //            CUDA_VISIBLE_DEVICES, set before CUDA initialises; driver
 //            faults through the driver stand-in (see cuda_state.h).
@@ -65,6 +67,7 @@ struct HostFacts {
   int physical_gpus = 0;             // /dev/nvidiaN nodes
   bool driver_present = false;       // a real libcuda.so.1 is loadable
   std::string driver_stand_in;       // the driver stand-in's path, if found
+  std::string virtual_cuda_runtime;  // libharness_virtual_cuda.so's path, if found
   bool virtual_cuda_linked = false;  // the virtual backend is in this binary
   bool torch_has_cuda = false;       // this binary's LibTorch has CUDA
   std::string torch_version;         // "1.13.1", "2.11.0"
@@ -81,11 +84,16 @@ bool CanRealize(const EnvironmentSpec& env, Backend backend, const HostFacts& ho
 
 // For a loader in a separate process (external strategies): whether the
 // environment can be made true through the process's environment
-// variables, and those variables (CUDA_VISIBLE_DEVICES; LD_LIBRARY_PATH and
-// HARNESS_CUDA_FAULT for the driver stand-in). Virtual devices do not reach
-// another process, so this always describes the host's real devices.
-bool CanRealizeForProcess(const EnvironmentSpec& env, const HostFacts& host, std::string* why_not);
-std::vector<std::pair<std::string, std::string>> ProcessEnvironment(const EnvironmentSpec& env, const HostFacts& host,
+// variables, and those variables. With the virtual backend and working GPUs
+// (`cuda: ok`, gpus > 0) the process gets virtual devices from the virtual
+// CUDA runtime (UsesVirtualRuntime: HARNESS_VIRTUAL_CUDA here, the library
+// in LD_PRELOAD from the caller, who composes LD_PRELOAD); otherwise the
+// host's real devices (CUDA_VISIBLE_DEVICES; LD_LIBRARY_PATH and
+// HARNESS_CUDA_FAULT for the driver stand-in).
+bool UsesVirtualRuntime(const EnvironmentSpec& env, Backend backend, const HostFacts& host);
+bool CanRealizeForProcess(const EnvironmentSpec& env, Backend backend, const HostFacts& host, std::string* why_not);
+std::vector<std::pair<std::string, std::string>> ProcessEnvironment(const EnvironmentSpec& env, Backend backend,
+                                                                    const HostFacts& host,
                                                                     std::string_view inherited_ld_library_path);
 
 // The CUDA_VISIBLE_DEVICES value the real backend sets: the explicit

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "harness/env/virtual_runtime/virtual_runtime.h"
+
 namespace harness::env {
 namespace {
 
@@ -38,6 +40,11 @@ HostFacts Host(int gpus, bool driver, bool stand_in, bool virtual_cuda) {
   return h;
 }
 
+HostFacts WithVirtualRuntime(HostFacts h) {
+  h.virtual_cuda_runtime = "/lib/libharness_virtual_cuda.so";
+  return h;
+}
+
 // One row per rule of CanRealize and CanRealizeForProcess: a preset on a
 // host, and the reason it cannot run there ("" = it can).
 struct RealizeRow {
@@ -53,18 +60,26 @@ TEST(CanRealizeTest, EveryRuleOnEveryKindOfHost) {
   const HostFacts driverless = Host(0, false, true, false);
   const HostFacts no_stand_in = Host(0, false, false, false);
   const HostFacts one_gpu = Host(1, true, true, false);
+  const HostFacts cpu_leg_runtime = WithVirtualRuntime(cpu_leg);
+  const HostFacts driverless_runtime = WithVirtualRuntime(driverless);
   const RealizeRow kRows[] = {
       {"dual-gpu", Backend::kVirtual, cpu_leg, "",
-       "needs 2 GPU(s), host has 0 (virtual devices do not reach other processes)"},
+       "needs 2 GPU(s), host has 0 (the virtual CUDA runtime, harness/env/virtual_runtime, was not found)"},
+      {"dual-gpu", Backend::kVirtual, cpu_leg_runtime, "", ""},
+      {"single-gpu", Backend::kVirtual, driverless_runtime, "virtual backend needs the CPU-only LibTorch leg", ""},
+      {"old-driver", Backend::kVirtual, cpu_leg_runtime,
+       "virtual devices do not simulate old-driver; the real backend (CUDA leg) injects it",
+       "driver stand-in (harness/env/driver_fault) not found"},
+      {"single-gpu", Backend::kReal, WithVirtualRuntime(cpu_leg), "real backend needs a CUDA build of LibTorch",
+       "needs 1 GPU(s), host has 0"},
       {"old-driver", Backend::kVirtual, cpu_leg,
        "virtual devices do not simulate old-driver; the real backend (CUDA leg) injects it",
        "driver stand-in (harness/env/driver_fault) not found"},
       {"single-gpu", Backend::kVirtual, driverless, "virtual backend needs the CPU-only LibTorch leg",
-       "needs 1 GPU(s), host has 0 (virtual devices do not reach other processes)"},
+       "needs 1 GPU(s), host has 0 (the virtual CUDA runtime, harness/env/virtual_runtime, was not found)"},
       {"single-gpu", Backend::kReal, cpu_leg, "real backend needs a CUDA build of LibTorch",
-       "needs 1 GPU(s), host has 0 (virtual devices do not reach other processes)"},
-      {"dual-gpu", Backend::kReal, one_gpu, "needs 2 GPU(s), host has 1",
-       "needs 2 GPU(s), host has 1 (virtual devices do not reach other processes)"},
+       "needs 1 GPU(s), host has 0"},
+      {"dual-gpu", Backend::kReal, one_gpu, "needs 2 GPU(s), host has 1", "needs 2 GPU(s), host has 1"},
       {"single-gpu", Backend::kReal, one_gpu, "", ""},
       {"missing-gpu", Backend::kReal, one_gpu, "", ""},
       {"cuda-hidden", Backend::kReal, one_gpu, "", ""},
@@ -82,7 +97,8 @@ TEST(CanRealizeTest, EveryRuleOnEveryKindOfHost) {
         << row.preset << " / " << BackendName(row.backend);
     EXPECT_EQ(why, row.in_process) << row.preset;
     why.clear();
-    EXPECT_EQ(CanRealizeForProcess(env, row.host, &why), std::string(row.for_process).empty()) << row.preset;
+    EXPECT_EQ(CanRealizeForProcess(env, row.backend, row.host, &why), std::string(row.for_process).empty())
+        << row.preset;
     EXPECT_EQ(why, row.for_process) << row.preset;
   }
 }
@@ -97,26 +113,45 @@ TEST(CanRealizeTest, NoDriverNeedsNoStandInOnADriverlessHost) {
   EXPECT_TRUE(NeedsDriverStandIn(env, Host(1, true, true, false)));
 }
 
-TEST(CanRealizeForProcessTest, MemoryLimitsDoNotReachAnotherProcess) {
-  EnvironmentSpec env = *EnvironmentPreset("missing-gpu");
+TEST(CanRealizeForProcessTest, MemoryLimitsReachAnotherProcessOnlyOnVirtualDevices) {
+  EnvironmentSpec env = *EnvironmentPreset("single-gpu");
   env.memory_per_gpu = 1 << 20;
   std::string why;
-  EXPECT_FALSE(CanRealizeForProcess(env, Host(1, true, true, false), &why));
-  EXPECT_EQ(why, "memory_per_gpu cannot be imposed on another process");
+  EXPECT_FALSE(CanRealizeForProcess(env, Backend::kReal, Host(1, true, true, false), &why));
+  EXPECT_EQ(why, "memory_per_gpu cannot be imposed on another process's real GPUs");
+  EXPECT_TRUE(CanRealizeForProcess(env, Backend::kVirtual, WithVirtualRuntime(Host(0, false, true, true)), &why));
 }
 
 TEST(ProcessEnvironmentTest, VisibleDevicesAndTheStandIn) {
   const HostFacts host = Host(2, false, true, false);
-  EXPECT_THAT(ProcessEnvironment(*EnvironmentPreset("dual-gpu"), host, ""),
+  EXPECT_THAT(ProcessEnvironment(*EnvironmentPreset("dual-gpu"), Backend::kReal, host, ""),
               ::testing::ElementsAre(Pair("CUDA_VISIBLE_DEVICES", "0,1")));
-  EXPECT_THAT(ProcessEnvironment(*EnvironmentPreset("cuda-hidden"), host, ""),
+  EXPECT_THAT(ProcessEnvironment(*EnvironmentPreset("cuda-hidden"), Backend::kReal, host, ""),
               ::testing::ElementsAre(Pair("CUDA_VISIBLE_DEVICES", "")));
-  auto faulty = ProcessEnvironment(*EnvironmentPreset("old-driver"), host, "/usr/lib");
+  auto faulty = ProcessEnvironment(*EnvironmentPreset("old-driver"), Backend::kReal, host, "/usr/lib");
   EXPECT_THAT(faulty, Contains(Pair("HARNESS_CUDA_FAULT", "old-driver")));
   EXPECT_THAT(faulty, Contains(Pair("LD_LIBRARY_PATH", "/lib/stand-in:/usr/lib")));
   EnvironmentSpec reordered = *EnvironmentPreset("dual-gpu");
   reordered.visible_devices = "1,0";
-  EXPECT_THAT(ProcessEnvironment(reordered, host, ""), Contains(Pair("CUDA_VISIBLE_DEVICES", "1,0")));
+  EXPECT_THAT(ProcessEnvironment(reordered, Backend::kReal, host, ""), Contains(Pair("CUDA_VISIBLE_DEVICES", "1,0")));
+}
+
+TEST(ProcessEnvironmentTest, VirtualDevicesThroughTheRuntime) {
+  const HostFacts cpu_leg = WithVirtualRuntime(Host(0, false, true, true));
+  EnvironmentSpec dual = *EnvironmentPreset("dual-gpu");
+  dual.memory_per_gpu = 1 << 20;
+  EXPECT_THAT(ProcessEnvironment(dual, Backend::kVirtual, cpu_leg, ""),
+              ::testing::ElementsAre(Pair("CUDA_VISIBLE_DEVICES", "0,1"),
+                                     Pair("HARNESS_VIRTUAL_CUDA", "2;1048576,1048576")));
+  // A driver fault is the stand-in's, virtual backend or not.
+  EXPECT_THAT(ProcessEnvironment(*EnvironmentPreset("old-driver"), Backend::kVirtual, cpu_leg, ""),
+              Contains(Pair("HARNESS_CUDA_FAULT", "old-driver")));
+  EXPECT_FALSE(UsesVirtualRuntime(*EnvironmentPreset("missing-gpu"), Backend::kVirtual, cpu_leg));
+  EXPECT_FALSE(UsesVirtualRuntime(dual, Backend::kReal, cpu_leg));
+  dual.gpus = kMaxVirtualRuntimeDevices + 1;
+  std::string why;
+  EXPECT_FALSE(CanRealizeForProcess(dual, Backend::kVirtual, cpu_leg, &why));
+  EXPECT_EQ(why, "needs 17 GPU(s); the virtual CUDA runtime plays at most 16");
 }
 
 TEST(EnvironmentTablesTest, DocsListEveryStateAndPreset) {

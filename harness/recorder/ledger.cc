@@ -56,15 +56,15 @@ bool Ledger::Measures(const std::string& field) const {
   return true;
 }
 
-Ledger LedgerFromInjectedTally(const cupti::DriverTally& tally, const std::string& note) {
+Ledger LedgerFromInjectedTally(const cupti::DriverTally& tally, const std::string& note, const std::string& source) {
   Ledger ledger;
   ledger.copies = Copies::FromDriver(tally);
   for (const auto& [device, m] : tally.device_memory) {
     ledger.memory[DeviceNameOf(device)] = {m.allocated_bytes, m.peak_bytes, m.current_bytes};
   }
-  ledger.sources.push_back("cupti-injection");
+  ledger.sources.push_back(source);
   ledger.unmeasured = {"memory.cpu", "by_op"};
-  ledger.notes["cupti-injection"] =
+  ledger.notes[source] =
       "device memory counted at cudaMalloc level (the caching allocator's segments); host-to-host "
       "counts CUDA copies only" +
       (note.empty() ? std::string() : "; " + note);

@@ -82,8 +82,10 @@ struct Ledger {
 
 // The ledger of a loader traced in its own processes by CUPTI injection:
 // copies and device memory (cudaMalloc level) from `tally`; host memory and
-// ops unmeasured.
-Ledger LedgerFromInjectedTally(const cupti::DriverTally& tally, const std::string& note);
+// ops unmeasured. `source` names who counted: "cupti-injection", or
+// "virtual-cuda-runtime" where the devices were the virtual runtime's.
+Ledger LedgerFromInjectedTally(const cupti::DriverTally& tally, const std::string& note,
+                               const std::string& source = "cupti-injection");
 
 // JSON: {"host_to_device": {"bytes", "count"}, ..., "device_pairs", "by_op",
 // "memory", "sources", "disagreements", "unmeasured", "notes",

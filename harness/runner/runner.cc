@@ -149,7 +149,7 @@ FixtureReply GenerateInWorker(const scenario::Case& c, const RunOptions& o) {
 // The ledger of an external command from its CUPTI trace, or why there is none.
 void AddInjectedLedger(const std::optional<recorder::cupti::InjectedTrace>& trace, const Result<std::string>& injection,
                        const strategy::ExternalResult& r, const fixtures::Manifest& manifest, double wall_seconds,
-                       verdict::Measured* m) {
+                       bool virtual_devices, verdict::Measured* m) {
   if (!trace.has_value()) {
     m->ledger_unavailable = injection.ok() ? "no directory for CUPTI's reports" : injection.status().message();
   } else if (!trace->measured) {
@@ -157,7 +157,8 @@ void AddInjectedLedger(const std::optional<recorder::cupti::InjectedTrace>& trac
   } else if (std::string escaped = recorder::cupti::UntracedPlacement(r.placement, trace->tally); !escaped.empty()) {
     m->ledger_unavailable = "CUPTI injection: " + escaped;
   } else {
-    recorder::Ledger ledger = recorder::LedgerFromInjectedTally(trace->tally, trace->note);
+    recorder::Ledger ledger = recorder::LedgerFromInjectedTally(
+        trace->tally, trace->note, virtual_devices ? "virtual-cuda-runtime" : "cupti-injection");
     ledger.checkpoint_bytes = manifest.storage_bytes;
     ledger.wall_seconds = wall_seconds;  // the whole command
     if (r.host_peak_bytes) {
@@ -184,14 +185,23 @@ WorkerReply ExternalInWorker(const scenario::Case& c, const RunOptions& o, const
   const std::string command =
       strategy::ExpandCommand(c.command, fixture.checkpoint_path, c.target, fixture.manifest.format);
   const char* inherited = std::getenv("LD_LIBRARY_PATH");
-  auto child_env = env::ProcessEnvironment(c.environment, o.host, inherited ? inherited : "");
+  auto child_env = env::ProcessEnvironment(c.environment, o.backend, o.host, inherited ? inherited : "");
+  // Virtual devices come from the virtual CUDA runtime, preloaded after the
+  // injection library, which reports its counts (env/virtual_runtime).
+  const bool virtual_devices = env::UsesVirtualRuntime(c.environment, o.backend, o.host);
+  const std::string virtual_runtime = virtual_devices ? o.host.virtual_cuda_runtime : "";
   Result<std::string> injection = recorder::cupti::FindInjectionLibrary();
   // Absolute: the command may change directory.
   Result<std::string> trace_dir_made =
       injection.ok() ? MakeTempDirectory("harness-cupti-") : Result<std::string>(injection.status());
   const std::string trace_dir = injection.ok() && trace_dir_made.ok() ? *trace_dir_made : "";
   if (!trace_dir.empty()) {
-    for (auto& kv : recorder::cupti::InjectionEnvironment(*injection, trace_dir)) child_env.push_back(kv);
+    for (auto& kv : recorder::cupti::InjectionEnvironment(*injection, trace_dir, virtual_runtime)) {
+      child_env.push_back(kv);
+    }
+  } else if (virtual_devices) {
+    const char* preload = std::getenv("LD_PRELOAD");
+    child_env.emplace_back("LD_PRELOAD", virtual_runtime + (preload != nullptr && *preload ? " " + std::string(preload) : ""));
   }
   const auto t0 = std::chrono::steady_clock::now();
   strategy::ExternalResult r = strategy::RunExternalCommand(command, child_env);
@@ -207,7 +217,7 @@ WorkerReply ExternalInWorker(const scenario::Case& c, const RunOptions& o, const
     return reply;
   }
   m.outcome = r.outcome;
-  AddInjectedLedger(trace, injection, r, fixture.manifest, wall, &m);
+  AddInjectedLedger(trace, injection, r, fixture.manifest, wall, virtual_devices, &m);
   if (!r.outcome.ok()) return reply;
   m.placement = r.placement;
   fixtures::LoadedTensors loaded;

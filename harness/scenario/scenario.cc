@@ -365,7 +365,7 @@ std::string SkipReason(const Case& c, env::Backend backend, const env::HostFacts
   }
   std::string why;
   const bool can = c.command.empty() ? env::CanRealize(c.environment, backend, host, &why)
-                                     : env::CanRealizeForProcess(c.environment, host, &why);
+                                     : env::CanRealizeForProcess(c.environment, backend, host, &why);
   return can ? "" : why;
 }
 

@@ -271,7 +271,10 @@ TEST(SkipReason, RequiresAndEnvironmentsAgainstTheHost) {
   EXPECT_EQ(SkipReason((*cases)[1], env::Backend::kVirtual, host),
             "virtual devices do not simulate old-driver; the real backend (CUDA leg) injects it");
   EXPECT_EQ(SkipReason((*cases)[2], env::Backend::kVirtual, host),
-            "needs 1 GPU(s), host has 0 (virtual devices do not reach other processes)");
+            "needs 1 GPU(s), host has 0 (the virtual CUDA runtime, harness/env/virtual_runtime, was not found)");
+  env::HostFacts with_runtime = host;
+  with_runtime.virtual_cuda_runtime = "/lib/libharness_virtual_cuda.so";
+  EXPECT_EQ(SkipReason((*cases)[2], env::Backend::kVirtual, with_runtime), "");
   Case c = (*cases)[0];
   Case big = c;
   env::HostFacts small_host = host;

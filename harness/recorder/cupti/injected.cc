@@ -28,9 +28,11 @@ Result<std::string> FindInjectionLibrary() {
 }
 
 std::vector<std::pair<std::string, std::string>> InjectionEnvironment(const std::string& library,
-                                                                      const std::string& output_dir) {
+                                                                      const std::string& output_dir,
+                                                                      const std::string& also_preload) {
   const char* preload = std::getenv("LD_PRELOAD");
-  std::string preloads = library + (preload != nullptr && *preload ? " " + std::string(preload) : "");
+  std::string preloads = library + (also_preload.empty() ? "" : " " + also_preload) +
+                         (preload != nullptr && *preload ? " " + std::string(preload) : "");
   return {{"LD_PRELOAD", preloads}, {"CUDA_INJECTION64_PATH", library}, {"HARNESS_CUPTI_OUTPUT_DIR", output_dir}};
 }
 

@@ -26,10 +26,12 @@ namespace harness::recorder::cupti {
 // bundle's layout). kEnvNotRealized with the places tried.
 Result<std::string> FindInjectionLibrary();
 
-// LD_PRELOAD (the library in front of any existing preload),
-// CUDA_INJECTION64_PATH and HARNESS_CUPTI_OUTPUT_DIR for a child process.
+// LD_PRELOAD (the library, then `also_preload` if any, e.g. the virtual
+// CUDA runtime, then any existing preload), CUDA_INJECTION64_PATH and
+// HARNESS_CUPTI_OUTPUT_DIR for a child process.
 std::vector<std::pair<std::string, std::string>> InjectionEnvironment(const std::string& library,
-                                                                      const std::string& output_dir);
+                                                                      const std::string& output_dir,
+                                                                      const std::string& also_preload = "");
 
 // What the processes of one command reported.
 struct InjectedTrace {

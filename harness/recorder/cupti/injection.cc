@@ -21,6 +21,11 @@
 // driver calls InitializeInjection only in cuInit, so without it such a
 // process would leave no trace and "no transfers" would be a guess.
 //
+// On a machine without a GPU the harness preloads the virtual CUDA runtime
+// (harness/env/virtual_runtime) beside this library. A process image that
+// called that runtime reports its counts instead of CUPTI's, in the same
+// report; nothing else changes.
+//
 // Also exported:
 //   harness_cupti_mark_loaded()  a loader that checks its tensors after
 //       loading (e.g. copies them to the host for a digest) calls this in
@@ -44,8 +49,10 @@
 #include <cstring>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "harness/env/virtual_runtime/tally.h"
 #include "harness/recorder/cupti/activity_tracer.h"
 #include "harness/recorder/cupti/cupti_library.h"
 #include "harness/recorder/cupti/driver_tally.h"
@@ -122,6 +129,25 @@ void BeginImage() {
   WriteFile(ImagePath(".started"), Program() + "\n");
 }
 
+// The virtual CUDA runtime (harness/env/virtual_runtime), when it is preloaded
+// beside this library: it plays the driver, and its own counts stand in for
+// CUPTI's. Looked up at load, when every preloaded library is mapped.
+harness::env::VirtualCudaTallyFn virtual_tally = nullptr;
+
+// What the virtual runtime counted in this image, or false when there is no
+// virtual runtime or this image never called it.
+bool VirtualTally(DriverTally* out) {
+  harness::env::VirtualCudaTally counted;
+  if (virtual_tally == nullptr || !virtual_tally(&counted)) return false;
+  DriverTally tally;
+  for (const auto& c : counted.copies) tally.copies[{c.src, c.dst}] = {c.bytes, c.count};
+  for (const auto& m : counted.memory) {
+    tally.device_memory[m.device] = {m.allocated_bytes, m.current_bytes, m.peak_bytes};
+  }
+  *out = std::move(tally);
+  return true;
+}
+
 // What cuDeviceGetCount returns from the libcuda.so.1 already loaded (never
 // loading one), or -1 when none is loaded.
 int CudaCheck() {
@@ -162,6 +188,17 @@ void Report(bool last) {
   ProcessReport r;
   r.pid = getpid();
   r.program = Program();
+  DriverTally virtual_counts;
+  if (VirtualTally(&virtual_counts)) {
+    r.injected = true;  // the runtime this image used is the counting one
+    StateLock lock;
+    r.tally = marked_loaded ? loaded_tally : virtual_counts;
+    r.cuda_check = CudaCheck();
+    r.cuda_usable = MayHaveUsedGpu(r.cuda_check);
+    WriteFile(ImagePath(".json"), r.ToJson() + "\n");
+    if (!last) reported = 0;
+    return;
+  }
   const bool traced_here = traced_pid.load() == getpid();
   const bool forked_from_traced = traced_pid.load() != 0 && !traced_here;
   r.injected = traced_here;
@@ -230,6 +267,8 @@ __attribute__((constructor)) void OnLoad() {
   const char* dir = std::getenv("HARNESS_CUPTI_OUTPUT_DIR");
   if (dir == nullptr || *dir == '\0' || std::strlen(dir) >= sizeof(output_dir)) return;
   std::strcpy(output_dir, dir);
+  virtual_tally =
+      reinterpret_cast<harness::env::VirtualCudaTallyFn>(dlsym(RTLD_DEFAULT, harness::env::kVirtualCudaTallySymbol));
   BeginImage();
   pthread_atfork(nullptr, nullptr, &AfterForkInChild);
   // Runs after the atexit handlers registered later (the driver's, CUPTI's
@@ -334,6 +373,14 @@ HARNESS_EXPORT int execle(const char* path, const char* arg, ...) noexcept {
 // Callers synchronise first: a copy still in flight has no complete record
 // yet, and an incomplete record makes the whole trace unmeasured.
 HARNESS_EXPORT void harness_cupti_mark_loaded(void) {
+  if (DriverTally virtual_counts; VirtualTally(&virtual_counts)) {
+    StateLock lock;
+    if (!marked_loaded) {
+      loaded_tally = std::move(virtual_counts);
+      marked_loaded = true;
+    }
+    return;
+  }
   if (traced_pid.load() != getpid()) return;
   StateLock lock;
   if (marked_loaded || cupti_status != "ok") return;
