@@ -47,6 +47,30 @@ if "${HARNESS_PYTHON:-python3}" -c "import torch" 2>/dev/null; then
 else
   echo "no Python torch (HARNESS_PYTHON): the host-memory mutation is not checked here"
 fi
+# Virtual GPUs in the harness's own processes, on either leg: LibTorch 1.13's
+# virtual backend, or on the CUDA leg the virtual CUDA runtime the replay
+# preloads by running itself again (env/virtual_runtime).
+$cli scenarios/claims/c2_extra_gpu_transfers.yaml --backend virtual --filter /load_then_to --cache-dir "$dir/cache" \
+  >"$dir/c2_cpp.txt"
+grep -q "replay: 1 passed, 0 failed, 0 skipped" "$dir/c2_cpp.txt"
+grep -q "PASS ok h2d=1023.99 KiB d2h=0 bytes d2d=1.00 MiB" "$dir/c2_cpp.txt"
+# A Python loader regressed from map_location to load-then-to, on virtual
+# GPUs (the virtual CUDA runtime, on either leg): the claim C2's bounds name
+# the device-to-device bytes and the source device's peak it now costs.
+if "${HARNESS_PYTHON:-python3}" -c "import torch" 2>/dev/null; then
+  sed 's/py_map_location: "\(.*\)--mode map_location/py_map_location: "\1--mode load_then_to/' \
+    scenarios/claims/c2_extra_gpu_transfers.yaml >"$dir/c2_regressed.yaml"
+  grep -q -- "--mode load_then_to --checkpoint" "$dir/c2_regressed.yaml"
+  if $cli "$dir/c2_regressed.yaml" --backend virtual --filter py_map_location --cache-dir "$dir/cache" \
+    >"$dir/c2_regressed.txt"; then
+    echo "a Python loader's regression passed"; exit 1
+  fi
+  grep -qE "transfers.device_to_device: expected 0, measured [0-9]+ B" "$dir/c2_regressed.txt"
+  grep -qE "peak.cuda:1: expected 0, measured [0-9]+ B" "$dir/c2_regressed.txt"
+  $cli scenarios/claims/c2_extra_gpu_transfers.yaml --backend virtual --filter py_ --cache-dir "$dir/cache" \
+    >"$dir/c2.txt"
+  grep -q "replay: 2 passed, 0 failed, 0 skipped" "$dir/c2.txt"
+fi
 # The zero-copy reference's host bound (scenarios/safetensors.yaml),
 # mutated to what a copying loader does: it fails with the measured number.
 sed 's/zero_copy:    {cpu: "<=0.01x"}/zero_copy:    {cpu: ">=0.5x"}/' scenarios/safetensors.yaml >"$dir/zero_copy.yaml"

@@ -31,6 +31,7 @@
 #include "harness/base/subprocess.h"
 #include "harness/compat/torch_compat.h"
 #include "harness/env/environment.h"
+#include "harness/env/virtual_runtime/virtual_runtime.h"
 #include "harness/report/claims.h"
 #include "harness/report/compare.h"
 #include "harness/report/report.h"
@@ -338,6 +339,15 @@ int main(int argc, char** argv) {
                          : backend_name == "real"  ? env::Backend::kReal
                                                    : env::DefaultBackend();
   env::HostFacts host = env::ProbeHost(argv[0]);
+  // On a CUDA build, virtual devices in the harness's own processes come from
+  // the virtual CUDA runtime under LibTorch's CUDA code; it has to be there
+  // before that code first runs, so the replay runs itself again with it.
+  env::RestorePreloadAfterReexec();
+  if (backend == env::Backend::kVirtual && compat::kTorchHasCuda && !host.virtual_cuda_runtime_loaded &&
+      !host.virtual_cuda_runtime.empty()) {
+    const Status reexec = env::ReexecWithVirtualCudaRuntime(host.virtual_cuda_runtime, argv);
+    std::cerr << "replay: " << reexec.message() << "; cells that need virtual devices in-process are skipped\n";
+  }
   const report::RunInfo run_info = DescribeRun(host, backend, label, repeat, argc, argv);
   std::ostringstream host_line;
   host_line << "harness: LibTorch " << compat::kTorchVersion << " (" << compat::kTorchSource

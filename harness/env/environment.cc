@@ -97,14 +97,16 @@ HostFacts ProbeHost(const std::string& argv0) {
   HostFacts facts;
   facts.physical_gpus = CountGpuNodes();
   // Loading the driver library runs no CUDA code (cuInit is not called).
+  // The virtual CUDA runtime carries the driver's soname; it is no driver.
   if (void* h = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL)) {
-    facts.driver_present = true;
+    facts.driver_present = dlsym(h, "harness_virtual_cuda_tally") == nullptr;
     dlclose(h);
   }
   Result<std::string> stand_in = FindDriverFaultStandIn(argv0);
   if (stand_in.ok()) facts.driver_stand_in = *stand_in;
   Result<std::string> virtual_runtime = FindVirtualCudaRuntime(argv0);
   if (virtual_runtime.ok()) facts.virtual_cuda_runtime = *virtual_runtime;
+  facts.virtual_cuda_runtime_loaded = VirtualCudaRuntimeLoaded();
   facts.virtual_cuda_linked = VirtualCudaLinked();
   facts.torch_has_cuda = compat::kTorchHasCuda;
   facts.torch_version = compat::kTorchVersion;
@@ -125,7 +127,18 @@ Status Realize(const EnvironmentSpec& env, Backend backend, const HostFacts& hos
     VirtualCudaConfig config;
     config.device_count = env.ExpectedDeviceCount();
     if (env.memory_per_gpu > 0) config.capacity_bytes.assign(config.device_count, env.memory_per_gpu);
-    ConfigureVirtualCuda(config);
+    if (VirtualCudaLinked()) {
+      ConfigureVirtualCuda(config);
+    } else {
+      // A CUDA build: the virtual CUDA runtime under LibTorch's own CUDA code.
+      if (env.visible_devices.empty()) {
+        unsetenv("CUDA_VISIBLE_DEVICES");
+      } else {
+        setenv("CUDA_VISIBLE_DEVICES", env.visible_devices.c_str(), 1);
+      }
+      Status configured = ReconfigureVirtualCudaRuntime({config.device_count, config.capacity_bytes});
+      if (!configured.ok()) return configured;
+    }
   } else {
     setenv("CUDA_VISIBLE_DEVICES", VisibleDevices(env).c_str(), 1);
     if (NeedsDriverStandIn(env, host)) {

@@ -58,8 +58,8 @@ bool StandInFound(const EnvironmentSpec& env, const HostFacts& host, std::string
 bool CanRealize(const EnvironmentSpec& env, Backend backend, const HostFacts& host, std::string* why_not) {
   const CudaStateInfo& info = InfoOf(env.cuda);
   if (backend == Backend::kVirtual) {
-    if (!host.virtual_cuda_linked) {
-      *why_not = "virtual backend needs the CPU-only LibTorch leg";
+    if (!host.virtual_cuda_linked && !host.virtual_cuda_runtime_loaded) {
+      *why_not = "virtual backend needs the CPU-only LibTorch leg, or the virtual CUDA runtime loaded (replay does it)";
       return false;
     }
     if (!info.virtual_backend) {

@@ -68,6 +68,7 @@ struct HostFacts {
   bool driver_present = false;       // a real libcuda.so.1 is loadable
   std::string driver_stand_in;       // the driver stand-in's path, if found
   std::string virtual_cuda_runtime;  // libharness_virtual_cuda.so's path, if found
+  bool virtual_cuda_runtime_loaded = false;  // and loaded into this process
   bool virtual_cuda_linked = false;  // the virtual backend is in this binary
   bool torch_has_cuda = false;       // this binary's LibTorch has CUDA
   std::string torch_version;         // "1.13.1", "2.11.0"

@@ -14,6 +14,7 @@
 #include "harness/base/exception_boundary.h"
 #include "harness/compat/torch_compat.h"
 #include "harness/env/virtual_cuda/virtual_cuda.h"
+#include "harness/env/virtual_runtime/virtual_runtime.h"
 #include "harness/recorder/cupti/activity_tracer.h"
 
 #if HARNESS_TORCH_HAS_CUDA
@@ -353,7 +354,9 @@ class CudaSources {
         start_level_[d] = 0;
       }
     }
-    if (devices_ > 0 && !env::VirtualCudaLinked()) {
+    if (devices_ > 0 && env::VirtualCudaRuntimeLoaded()) {
+      cupti_started_ = Status(ErrorClass::kEnvNotRealized, "virtual devices (the virtual CUDA runtime): no driver to trace");
+    } else if (devices_ > 0 && !env::VirtualCudaLinked()) {
       cupti_started_ = cupti::ActivityTracer::Get().Start({.copies = true});
     }
   }

@@ -70,6 +70,9 @@ thread_local cudaError_t last_error = cudaSuccess;
 // valid index; unset means all.
 void Configure() {
   State& s = GetState();
+  std::lock_guard<std::mutex> lock(s.mu);
+  s.config_error.clear();
+  s.device_count = 0;
   const char* text = std::getenv(harness::env::kVirtualCudaEnvVar);
   harness::Result<harness::env::VirtualRuntimeSpec> spec =
       harness::env::ParseVirtualRuntimeSpec(text != nullptr ? text : "0");
@@ -100,6 +103,12 @@ void Configure() {
   for (size_t i = 0; i < visible.size(); ++i) {
     const size_t physical = static_cast<size_t>(visible[i]);
     s.devices[i].capacity = physical < spec->capacity_bytes.size() ? spec->capacity_bytes[physical] : 0;
+  }
+  s.copies.clear();
+  for (DeviceState& d : s.devices) {
+    d.allocated = 0;
+    d.peak = d.current;
+    d.allocated_here = false;
   }
 }
 
@@ -198,6 +207,18 @@ EXPORT bool harness_virtual_cuda_tally(harness::env::VirtualCudaTally* out) {
     if (d.allocated_here) out->memory.push_back({i, d.allocated, d.current, d.peak});
   }
   return true;
+}
+
+// Reads HARNESS_VIRTUAL_CUDA and CUDA_VISIBLE_DEVICES again and starts the
+// counts afresh: for a process that forks one child per environment (the
+// harness's workers on the CUDA leg, env/environment.cc). Call it before
+// LibTorch first asks for the device count (it keeps the answer). Returns
+// nullptr, or why the spec was refused (then there are no devices).
+EXPORT const char* harness_virtual_cuda_reconfigure() {
+  std::call_once(configured, [] {});
+  Configure();
+  State& s = GetState();
+  return s.config_error.empty() ? nullptr : s.config_error.c_str();
 }
 
 // ---- Devices.

@@ -1,6 +1,12 @@
 #include "harness/env/virtual_runtime/virtual_runtime.h"
 
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include <cerrno>
+
 #include <cstdlib>
 
 #include "harness/base/data_file.h"
@@ -19,6 +25,12 @@ Status Invalid(const std::string& text, const std::string& why) {
   return Status(ErrorClass::kInvalidArgument,
                 std::string(kVirtualCudaEnvVar) + "='" + text + "': " + why +
                     " (expected <count> or <count>;<bytes>,<bytes>,...)");
+}
+
+using ReconfigureFn = const char* (*)();
+
+ReconfigureFn LoadedReconfigure() {
+  return reinterpret_cast<ReconfigureFn>(dlsym(RTLD_DEFAULT, "harness_virtual_cuda_reconfigure"));
 }
 
 }  // namespace
@@ -65,6 +77,50 @@ Result<std::string> FindVirtualCudaRuntime(const std::string& argv0) {
                        .runfiles_path = "ckpt_harness/harness/env/virtual_runtime/libharness_virtual_cuda.so",
                        .beside_binary = "libharness_virtual_cuda.so"},
                       argv0);
+}
+
+namespace {
+// Set for the program run again: LD_PRELOAD as it was before.
+constexpr char kPreloadBeforeEnvVar[] = "HARNESS_VIRTUAL_CUDA_PRELOAD_BEFORE";
+}  // namespace
+
+Status ReexecWithVirtualCudaRuntime(const std::string& library, char** argv) {
+  if (std::getenv(kPreloadBeforeEnvVar) != nullptr) {
+    return Status(ErrorClass::kEnvNotRealized,
+                  "run again with " + library + " preloaded, but it is not loaded (LD_PRELOAD ignored?)");
+  }
+  const char* preload = std::getenv("LD_PRELOAD");
+  const std::string before = preload != nullptr ? preload : "";
+  setenv(kPreloadBeforeEnvVar, before.c_str(), 1);
+  setenv("LD_PRELOAD", (library + (before.empty() ? "" : " " + before)).c_str(), 1);
+  execv("/proc/self/exe", argv);
+  const std::string failed = std::string("cannot run again with the virtual CUDA runtime: ") + strerror(errno);
+  setenv("LD_PRELOAD", before.c_str(), 1);
+  unsetenv(kPreloadBeforeEnvVar);
+  return Status(ErrorClass::kEnvNotRealized, failed);
+}
+
+void RestorePreloadAfterReexec() {
+  const char* before = std::getenv(kPreloadBeforeEnvVar);
+  if (before == nullptr) return;
+  if (*before == '\0') {
+    unsetenv("LD_PRELOAD");
+  } else {
+    setenv("LD_PRELOAD", before, 1);
+  }
+  unsetenv(kPreloadBeforeEnvVar);
+}
+
+bool VirtualCudaRuntimeLoaded() { return LoadedReconfigure() != nullptr; }
+
+Status ReconfigureVirtualCudaRuntime(const VirtualRuntimeSpec& spec) {
+  ReconfigureFn reconfigure = LoadedReconfigure();
+  if (reconfigure == nullptr) {
+    return Status(ErrorClass::kEnvNotRealized, "the virtual CUDA runtime is not loaded into this process");
+  }
+  setenv(kVirtualCudaEnvVar, FormatVirtualRuntimeSpec(spec).c_str(), 1);
+  if (const char* refused = reconfigure()) return Status(ErrorClass::kEnvNotRealized, refused);
+  return OkStatus();
 }
 
 }  // namespace harness::env

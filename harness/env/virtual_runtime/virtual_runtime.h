@@ -76,6 +76,25 @@ Result<VirtualRuntimeSpec> ParseVirtualRuntimeSpec(const std::string& text);
 // kEnvNotRealized when it is not there (a build without the CUDA Toolkit).
 Result<std::string> FindVirtualCudaRuntime(const std::string& argv0 = "");
 
+// For a binary on a CUDA build that wants virtual devices in its own process
+// (replay --backend virtual): runs this program again (/proc/self/exe, same
+// argv) with `library` preloaded. Returns only when it cannot (an exec that
+// failed, or a second attempt: the variable it sets stops loops), with why.
+Status ReexecWithVirtualCudaRuntime(const std::string& library, char** argv);
+// In the program run again: puts LD_PRELOAD back as it was, so that the
+// processes it starts do not inherit the runtime unless given it.
+void RestorePreloadAfterReexec();
+
+// Whether the runtime is loaded into this process (preloaded: the replay
+// re-executes itself so on a CUDA build with --backend virtual).
+bool VirtualCudaRuntimeLoaded();
+
+// In a process that has it loaded, before LibTorch first counts devices:
+// makes `spec`'s devices the ones the process sees (CUDA_VISIBLE_DEVICES as
+// set, or all) and starts the counts afresh. kEnvNotRealized when the
+// runtime is not loaded or refuses the spec.
+Status ReconfigureVirtualCudaRuntime(const VirtualRuntimeSpec& spec);
+
 }  // namespace harness::env
 
 #endif  // HARNESS_ENV_VIRTUAL_RUNTIME_VIRTUAL_RUNTIME_H_
