@@ -278,6 +278,11 @@ int main(int argc, char** argv) {
   app.add_flag("--list", list, "list the cases, run nothing");
   app.add_flag("--validate", validate, "validate the files, run nothing");
   app.add_flag("--claims", claims, "audit the seed article's claims (scenarios/claims/ by default)");
+  bool python_fork_server = true;
+  app.add_option("--python-fork-server", python_fork_server,
+                 "Python cells fork from one interpreter with torch imported (tools/strategies/fork_server.py); "
+                 "false: a fresh interpreter per cell")
+      ->default_val(true);
   app.add_option("--backend", backend_name, "auto, virtual or real")->check(CLI::IsMember({"auto", "virtual", "real"}));
   app.add_option("--report-dir", report_dir, "write report.json, junit.xml, summary.md, report.html here");
   app.add_option("--cache-dir", cache_dir, "fixture cache");
@@ -393,6 +398,14 @@ int main(int argc, char** argv) {
       return kUnusableInput;
     }
     options.worker_memory_bytes = *limit;
+  }
+  // Python cells fork from an interpreter that has imported torch already.
+  std::string fork_server_problem;
+  const auto fork_servers =
+      python_fork_server ? runner::StartPythonForkServers(cases, options, &fork_server_problem)
+                         : std::vector<std::unique_ptr<strategy::PythonForkServer>>{};
+  if (!fork_server_problem.empty()) {
+    std::cerr << "replay: Python cells run as fresh processes: " << fork_server_problem << "\n";
   }
   std::vector<runner::CaseReport> reports(cases.size());
   // Cases that finished before any stop signal; a case running when it came

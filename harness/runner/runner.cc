@@ -204,7 +204,9 @@ WorkerReply ExternalInWorker(const scenario::Case& c, const RunOptions& o, const
     child_env.emplace_back("LD_PRELOAD", virtual_runtime + (preload != nullptr && *preload ? " " + std::string(preload) : ""));
   }
   const auto t0 = std::chrono::steady_clock::now();
-  strategy::ExternalResult r = strategy::RunExternalCommand(command, child_env);
+  // A host-memory bound is measured in a process of its own (external.h).
+  const bool fresh_process = c.expect.peak.count("cpu") > 0;
+  strategy::ExternalResult r = strategy::RunExternalCommand(command, child_env, fresh_process);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::optional<recorder::cupti::InjectedTrace> trace;
   if (!trace_dir.empty()) {
@@ -295,6 +297,49 @@ CaseReport Skipped(CaseReport r, std::string reason) {
 }
 
 }  // namespace
+
+std::vector<std::unique_ptr<strategy::PythonForkServer>> StartPythonForkServers(
+    const std::vector<scenario::Case>& cases, const RunOptions& o, std::string* why_not) {
+  std::vector<std::unique_ptr<strategy::PythonForkServer>> servers;
+  const char* python = std::getenv("HARNESS_PYTHON");
+  bool any_python = false, any_virtual = false;
+  for (const scenario::Case& c : cases) {
+    if (c.command.empty() || !scenario::NeedsOf(c).python) continue;
+    any_python = true;
+    any_virtual |= env::UsesVirtualRuntime(c.environment, o.backend, o.host);
+  }
+  if (!any_python || python == nullptr || *python == '\0') return servers;
+  Result<std::string> script = strategy::FindForkServerScript();
+  if (!script.ok()) {
+    *why_not = script.status().message();
+    return servers;
+  }
+  // The LD_PRELOAD that ExternalInWorker gives a cell, exactly.
+  Result<std::string> injection = recorder::cupti::FindInjectionLibrary();
+  const char* inherited = std::getenv("LD_PRELOAD");
+  auto preload = [&](const std::string& also) {
+    std::string list = injection.ok() ? *injection : "";
+    for (const std::string& more : {also, std::string(inherited != nullptr ? inherited : "")}) {
+      if (!more.empty()) list += (list.empty() ? "" : " ") + more;
+    }
+    return list;
+  };
+  std::vector<std::string> preloads = {preload("")};
+  if (any_virtual) preloads.push_back(preload(o.host.virtual_cuda_runtime));
+  std::vector<std::string> sockets;
+  for (const std::string& list : preloads) {
+    Result<std::unique_ptr<strategy::PythonForkServer>> server =
+        strategy::PythonForkServer::Start(python, *script, {{"LD_PRELOAD", list}});
+    if (!server.ok()) {
+      *why_not += (why_not->empty() ? "" : "; ") + server.status().message();
+      continue;
+    }
+    sockets.push_back((*server)->socket_path());
+    servers.push_back(std::move(*server));
+  }
+  strategy::UsePythonForkServers(sockets);
+  return servers;
+}
 
 int64_t DefaultWorkerMemoryLimit(const env::HostFacts& host) { return host.memory_available_bytes / 4 * 3; }
 

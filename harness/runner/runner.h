@@ -7,10 +7,13 @@
 #ifndef HARNESS_RUNNER_RUNNER_H_
 #define HARNESS_RUNNER_RUNNER_H_
 
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "harness/env/environment_spec.h"
 #include "harness/scenario/scenario.h"
+#include "harness/strategy/python_fork_server.h"
 #include "harness/verdict/verdict.h"
 
 namespace harness::runner {
@@ -41,6 +44,15 @@ struct CaseReport {
 };
 
 CaseReport RunCase(const scenario::Case& c, const RunOptions& options);
+
+// The Python fork servers that `cases` can use (strategy/python_fork_server.h):
+// when one of them runs Python and $HARNESS_PYTHON names the interpreter,
+// one server per LD_PRELOAD their cells get (the CUPTI injection library;
+// with the virtual CUDA runtime for virtual GPUs). They serve
+// RunExternalCommand until destroyed. A server that does not start is
+// reported in `why_not` and its cells run as fresh processes.
+std::vector<std::unique_ptr<strategy::PythonForkServer>> StartPythonForkServers(
+    const std::vector<scenario::Case>& cases, const RunOptions& options, std::string* why_not);
 
 // Runs `c` `repeat` times, each in workers of its own. When repetitions
 // disagree (verdict, or verdict::Compare on what they measured) the first

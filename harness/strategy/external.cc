@@ -1,10 +1,13 @@
 #include "harness/strategy/external.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "harness/base/classify.h"
 #include "harness/base/subprocess.h"
+#include "harness/strategy/python_fork_server.h"
 
 namespace harness::strategy {
 namespace {
@@ -34,6 +37,20 @@ std::string ShellQuote(const std::string& s) {
   return out + "'";
 }
 
+// This process's environment with `extra` replacing variables of the same
+// name, as RunProgram gives it to a child.
+std::vector<std::string> MergedEnvironment(const std::vector<std::pair<std::string, std::string>>& extra) {
+  std::vector<std::string> merged;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry = *e;
+    bool replaced = false;
+    for (const auto& [name, value] : extra) replaced |= entry.rfind(name + "=", 0) == 0;
+    if (!replaced) merged.push_back(entry);
+  }
+  for (const auto& [name, value] : extra) merged.push_back(name + "=" + value);
+  return merged;
+}
+
 }  // namespace
 
 std::string ExpandCommand(const std::string& command, const std::string& checkpoint, const std::string& target,
@@ -48,14 +65,40 @@ std::string ExpandCommand(const std::string& command, const std::string& checkpo
 }
 
 ExternalResult RunExternalCommand(const std::string& command,
-                                  const std::vector<std::pair<std::string, std::string>>& extra_env) {
+                                  const std::vector<std::pair<std::string, std::string>>& extra_env,
+                                  bool fresh_process) {
   ExternalResult result;
   // The command stays in the worker's process group: a worker timeout ends
   // it too.
   ChildOptions options;
   options.capture = ChildOptions::Capture::kStdoutAndStderr;
   options.output_limit = kOutputLimit;
-  const Child child = RunProgram({"/bin/sh", "-c", command}, extra_env, options);
+  Child child;
+  const std::vector<std::string>& servers = PythonForkServers();
+  std::optional<std::vector<std::string>> words =
+      servers.empty() || fresh_process ? std::nullopt : PlainWords(command);
+  if (words.has_value() && words->size() >= 2) {
+    // A Python fork server may take it (python_fork_server.h); else /bin/sh,
+    // as below. Everything the child needs is built before it forks.
+    std::vector<std::string> env_storage = MergedEnvironment(extra_env);
+    const std::string request = ForkServerRequest(*words, env_storage);
+    std::vector<std::string> argv_storage = {"/bin/sh", "-c", command};
+    std::vector<char*> argv_ptrs, env_ptrs;
+    for (std::string& a : argv_storage) argv_ptrs.push_back(a.data());
+    argv_ptrs.push_back(nullptr);
+    for (std::string& e : env_storage) env_ptrs.push_back(e.data());
+    env_ptrs.push_back(nullptr);
+    child = RunChild(
+        [&](int) {
+          int code = 0;
+          if (RunInForkServer(servers, request, &code)) return code;
+          execve(argv_ptrs[0], argv_ptrs.data(), env_ptrs.data());
+          return 127;
+        },
+        options);
+  } else {
+    child = RunProgram({"/bin/sh", "-c", command}, extra_env, options);
+  }
   if (!child.started) {
     result.outcome = Status(ErrorClass::kInternal, "cannot start the external strategy: " + child.start_error);
     return result;

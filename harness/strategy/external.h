@@ -68,8 +68,15 @@ ExternalResult ParseExternalResult(const std::string& output, const std::string&
 // The shell reports a command it ran that died of signal N as exit 128 + N,
 // so exits 129 to 128 + NSIG - 1 without a result count as that signal
 // (a loader that exits 130 on purpose and prints no result reads as SIGINT).
+//
+// A plain Python command may run in a Python fork server
+// (python_fork_server.h) unless `fresh_process`: a forked child's host
+// memory grows as it writes to pages it shares with the server (Python's
+// reference counts do), so a host-memory measurement needs a process of its
+// own.
 ExternalResult RunExternalCommand(const std::string& command,
-                                  const std::vector<std::pair<std::string, std::string>>& extra_env);
+                                  const std::vector<std::pair<std::string, std::string>>& extra_env,
+                                  bool fresh_process = false);
 
 }  // namespace harness::strategy
 

@@ -27,6 +27,8 @@
 // report; nothing else changes.
 //
 // Also exported:
+//   harness_cupti_begin_image(dir)  for a process forked by the Python fork
+//       server: reports from here on into `dir`.
 //   harness_cupti_mark_loaded()  a loader that checks its tensors after
 //       loading (e.g. copies them to the host for a digest) calls this in
 //       between; the report then counts only what came before.
@@ -262,19 +264,27 @@ void ResolveLibcExec() {
   libc_execve = Next<ExecveFn>("execve");  // last: it marks all resolved
 }
 
-__attribute__((constructor)) void OnLoad() {
-  ResolveLibcExec();
-  const char* dir = std::getenv("HARNESS_CUPTI_OUTPUT_DIR");
+// Starts reporting into `dir`: at load, or later for a process that learns
+// its directory after it started (harness_cupti_begin_image).
+void BeginReporting(const char* dir) {
   if (dir == nullptr || *dir == '\0' || std::strlen(dir) >= sizeof(output_dir)) return;
+  const bool first = !Enabled();
   std::strcpy(output_dir, dir);
-  virtual_tally =
-      reinterpret_cast<harness::env::VirtualCudaTallyFn>(dlsym(RTLD_DEFAULT, harness::env::kVirtualCudaTallySymbol));
+  reported = 0;
   BeginImage();
+  if (!first) return;
   pthread_atfork(nullptr, nullptr, &AfterForkInChild);
   // Runs after the atexit handlers registered later (the driver's, CUPTI's
   // start-up in InitializeInjection registers its own, earlier one) and
   // before any library's destructor: the driver library is still mapped.
   std::atexit(&ReportAtExit);
+}
+
+__attribute__((constructor)) void OnLoad() {
+  ResolveLibcExec();
+  virtual_tally =
+      reinterpret_cast<harness::env::VirtualCudaTallyFn>(dlsym(RTLD_DEFAULT, harness::env::kVirtualCudaTallySymbol));
+  BeginReporting(std::getenv("HARNESS_CUPTI_OUTPUT_DIR"));
 }
 
 // Last resort for an exit that ran no atexit handlers.
@@ -369,6 +379,11 @@ HARNESS_EXPORT int execle(const char* path, const char* arg, ...) noexcept {
   va_end(ap);
   return execve(path, argv.data(), envp);
 }
+
+// A process forked for one cell by the Python fork server
+// (tools/strategies/fork_server.py), which was started without a directory:
+// from here on this image reports into `dir`, as if it had started there.
+HARNESS_EXPORT void harness_cupti_begin_image(const char* dir) { BeginReporting(dir); }
 
 // Callers synchronise first: a copy still in flight has no complete record
 // yet, and an incomplete record makes the whole trace unmeasured.
