@@ -134,7 +134,7 @@ std::vector<std::pair<std::string, std::string>> ProcessEnvironment(const Enviro
 
 std::string EnvironmentTablesMarkdown() {
   std::string md =
-      "| `cuda:` state | meaning | virtual backend (CPU leg) | real backend (CUDA leg) |\n|---|---|---|---|\n";
+      "| `cuda:` state | meaning | virtual backend (both legs) | real backend (CUDA leg) |\n|---|---|---|---|\n";
   for (const CudaStateInfo& info : kCudaStates) {
     const char* real = info.real == RealMechanism::kNone          ? "as is"
                        : info.real == RealMechanism::kHideDevices ? "`CUDA_VISIBLE_DEVICES=\"\"`"

@@ -29,6 +29,11 @@
 // load's own copies count. Synchronise the devices first: a copy still in
 // flight has no complete record yet, and an incomplete record leaves the
 // case without a ledger.
+//
+// On virtual GPUs the command's processes get the virtual CUDA runtime
+// (harness/env/virtual_runtime) preloaded as well; nothing in the command
+// changes. A plain Python command may run in a child of the Python fork
+// server (python_fork_server.h), which behaves as a fresh process would.
 #ifndef HARNESS_STRATEGY_EXTERNAL_H_
 #define HARNESS_STRATEGY_EXTERNAL_H_
 

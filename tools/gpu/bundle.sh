@@ -21,8 +21,12 @@ targets=(
   harness/recorder/cupti/driver_tally_test harness/report/report_test
   harness/strategy/builtin_conformance_test harness/runner/runner_test
   harness/recorder/cupti/libharness_cupti_injection.so
+  harness/env/virtual_runtime/libharness_virtual_cuda.so harness/env/virtual_runtime/virtual_runtime_test
+  harness/strategy/python_fork_server_test
 )
 for t in "${targets[@]}"; do cp "$bin/$t" .gpu/bin/; done
+# Found next to the replay (FindForkServerScript, FindVirtualCudaRuntime).
+cp tools/strategies/fork_server.py .gpu/bin/
 # The hardware parts of //tests:scenario_replay_test are one program; without
 # --hardware_part it replays every cell of scenarios/.
 cp "$bin/tests/scenario_replay_test_cpu" .gpu/bin/scenario_replay_test
