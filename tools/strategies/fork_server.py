@@ -162,8 +162,12 @@ def main():
                 selector.register(conn, selectors.EVENT_READ, Cell(conn))
                 continue
             cell = key.data
-            if key.fileobj is cell.pidfd:  # the child ended
+            if key.fileobj is cell.pidfd:  # the child ended; what it started goes too
                 _, status = os.waitpid(cell.pid, 0)
+                try:
+                    os.killpg(cell.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
                 if os.WIFSIGNALED(status):
                     finish(cell, {"signal": os.WTERMSIG(status)})
                 else:
