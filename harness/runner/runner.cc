@@ -149,7 +149,7 @@ FixtureReply GenerateInWorker(const scenario::Case& c, const RunOptions& o) {
 // The ledger of an external command from its CUPTI trace, or why there is none.
 void AddInjectedLedger(const std::optional<recorder::cupti::InjectedTrace>& trace, const Result<std::string>& injection,
                        const strategy::ExternalResult& r, const fixtures::Manifest& manifest, double wall_seconds,
-                       bool virtual_devices, verdict::Measured* m) {
+                       bool virtual_devices, bool fresh_process, verdict::Measured* m) {
   if (!trace.has_value()) {
     m->ledger_unavailable = injection.ok() ? "no directory for CUPTI's reports" : injection.status().message();
   } else if (!trace->measured) {
@@ -161,7 +161,9 @@ void AddInjectedLedger(const std::optional<recorder::cupti::InjectedTrace>& trac
         trace->tally, trace->note, virtual_devices ? "virtual-cuda-runtime" : "cupti-injection");
     ledger.checkpoint_bytes = manifest.storage_bytes;
     ledger.wall_seconds = wall_seconds;  // the whole command
-    if (r.host_peak_bytes) {
+    // Only a fresh process's own peak: a fork server's child also counts the
+    // pages it shares with the server and writes to (external.h).
+    if (r.host_peak_bytes && fresh_process) {
       // The command measured its own host peak (external.h): memory.cpu is
       // measured after all.
       ledger.memory["cpu"].peak_bytes = *r.host_peak_bytes;
@@ -219,7 +221,8 @@ WorkerReply ExternalInWorker(const scenario::Case& c, const RunOptions& o, const
     return reply;
   }
   m.outcome = r.outcome;
-  AddInjectedLedger(trace, injection, r, fixture.manifest, wall, virtual_devices, &m);
+  AddInjectedLedger(trace, injection, r, fixture.manifest, wall, virtual_devices,
+                    fresh_process || strategy::PythonForkServers().empty(), &m);
   if (!r.outcome.ok()) return reply;
   m.placement = r.placement;
   fixtures::LoadedTensors loaded;

@@ -69,7 +69,7 @@ ExternalResult RunExternalCommand(const std::string& command,
                                   bool fresh_process) {
   ExternalResult result;
   // The command stays in the worker's process group: a worker timeout ends
-  // it too.
+  // it too (a fork server's cell dies with the connection its proxy holds).
   ChildOptions options;
   options.capture = ChildOptions::Capture::kStdoutAndStderr;
   options.output_limit = kOutputLimit;
@@ -91,7 +91,7 @@ ExternalResult RunExternalCommand(const std::string& command,
     child = RunChild(
         [&](int) {
           int code = 0;
-          if (RunInForkServer(servers, request, &code)) return code;
+          if (RunInForkServer(servers, request, &code)) _exit(code);  // no stdio flush in this child
           execve(argv_ptrs[0], argv_ptrs.data(), env_ptrs.data());
           return 127;
         },

@@ -172,10 +172,22 @@ bool RunInForkServer(const std::vector<std::string>& socket_paths, const std::st
     const int fd = Connect(path);
     if (fd < 0) continue;
     long pid = 0;
-    if (!SendWithDescriptor(fd, request, STDOUT_FILENO) || !ReadLine(fd, line, sizeof(line)) ||
-        !ReplyField(line, "\"pid\"", &pid)) {
-      close(fd);  // refused: the next server, or /bin/sh
+    if (!SendWithDescriptor(fd, request, STDOUT_FILENO)) {
+      close(fd);  // an incomplete request starts nothing
       continue;
+    }
+    const bool answered = ReadLine(fd, line, sizeof(line));
+    if (answered && std::strstr(line, "\"refused\"") != nullptr) {
+      close(fd);  // the next server, or /bin/sh
+      continue;
+    }
+    if (!answered || !ReplyField(line, "\"pid\"", &pid)) {
+      // The server may have started the cell before it failed: never run it twice.
+      close(fd);
+      static const char kLost[] = "the Python fork server failed while starting the cell\n";
+      (void)!write(STDERR_FILENO, kLost, sizeof(kLost) - 1);
+      *exit_code = 125;
+      return true;
     }
     // From here the cell runs: its end is this process's end.
     const bool ended = ReadLine(fd, line, sizeof(line));

@@ -123,7 +123,7 @@ def main():
     lines = [
         f"{agree} of {len(rows)} cells measured on the H100 agree on virtual devices "
         f"(LibTorch {run.get('torch_version', '?')}, backend {run.get('backend', '?')}); "
-        f"{len(rows) - agree} disagree, each with its cause.",
+        f"{len(rows) - agree} disagree (each with its cause below).",
         "",
         "| file | strategy | environment | H100 (2026-11-22) | virtual | agrees |",
         "|---|---|---|---|---|---|",

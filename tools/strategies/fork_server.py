@@ -43,6 +43,8 @@ LOAD_TIME = ("LD_PRELOAD", "LD_LIBRARY_PATH", "PYTHONPATH", "PYTHONHOME", "PYTHO
 
 
 def refusal(request):
+    if not isinstance(request, dict) or not isinstance(request.get("env", {}), dict):
+        return "the request is no JSON object with an env object"
     if not isinstance(request.get("argv"), list) or len(request["argv"]) < 2:
         return "argv must name the interpreter and a script"
     if os.path.realpath(request["argv"][0]) != os.path.realpath(sys.executable):
@@ -58,7 +60,7 @@ def run_child(request, out_fd):
     """In the forked child: becomes the cell and never returns."""
     code = 1
     try:
-        os.setsid()
+        os.setpgid(0, 0)  # the parent sets it too: whoever runs first
         os.dup2(out_fd, 1)
         os.dup2(out_fd, 2)
         os.close(out_fd)
@@ -133,14 +135,21 @@ def main():
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(64)
+    os.close(os.pidfd_open(os.getpid()))  # Linux >= 5.3: refuse to start rather than fail a cell
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ, None)
     print("ready", flush=True)
 
+    cells = set()
+
     def finish(cell, status):
         reply(cell.conn, status)
+        cells.discard(cell)
+        if cell.out_fd is not None and cell.pid is None:
+            os.close(cell.out_fd)
+            cell.out_fd = None
         for f in (cell.pidfd, cell.conn):
             if f is not None:
                 try:
@@ -158,8 +167,13 @@ def main():
             continue
         for key, _ in events:
             if key.fileobj is listener:
-                conn, _ = listener.accept()
-                selector.register(conn, selectors.EVENT_READ, Cell(conn))
+                try:
+                    conn, _ = listener.accept()
+                except OSError:  # out of descriptors: the client falls back
+                    continue
+                cell = Cell(conn)
+                cells.add(cell)
+                selector.register(conn, selectors.EVENT_READ, cell)
                 continue
             cell = key.data
             if key.fileobj is cell.pidfd:  # the child ended; what it started goes too
@@ -185,10 +199,7 @@ def main():
                     os.close(fd)
             if cell.pid is not None:
                 if not data:  # gone while its child runs: the child goes too
-                    try:
-                        os.killpg(cell.pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
+                    kill_cell(cell.pid)
                     selector.unregister(cell.conn)
                 continue
             if not data:
@@ -203,8 +214,6 @@ def main():
             except ValueError as e:
                 why = f"request is no JSON: {e}"
             if why:
-                if cell.out_fd is not None:
-                    os.close(cell.out_fd)
                 finish(cell, {"refused": why})
                 continue
             sys.stdout.flush()
@@ -214,14 +223,37 @@ def main():
                 for other in list(selector.get_map().values()):
                     fd = other.fileobj if isinstance(other.fileobj, int) else other.fileobj.fileno()
                     os.close(fd)
+                for other in cells:
+                    if other is not cell and other.out_fd is not None and other.pid is None:
+                        os.close(other.out_fd)
                 run_child(request, cell.out_fd)
+            try:
+                os.setpgid(pid, pid)
+            except OSError:  # the child did it already, or has ended
+                pass
             os.close(cell.out_fd)
+            cell.out_fd = None
             cell.pid = pid
             cell.pidfd = os.pidfd_open(pid)
             selector.register(cell.pidfd, selectors.EVENT_READ, cell)
             reply(cell.conn, {"pid": pid})
+    for cell in cells:  # stopped: no cell outlives the server
+        if cell.pid is not None:
+            kill_cell(cell.pid)
+            os.waitpid(cell.pid, 0)
     listener.close()
     os.unlink(path)
+
+
+def kill_cell(pid):
+    """The cell's process group, or the cell alone before it made one."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 if __name__ == "__main__":

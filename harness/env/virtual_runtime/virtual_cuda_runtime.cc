@@ -167,10 +167,13 @@ cudaError_t Set(void* p, int value, size_t n) {
   return cudaSuccess;
 }
 
-// Forked child: memory and allocations are copied, counts start afresh.
+// Fork: the state is held across it, so the child's copy is whole; the
+// child's counts start afresh (memory and allocations are copied).
+void BeforeFork() { GetState().mu.lock(); }
+void AfterForkInParent() { GetState().mu.unlock(); }
 void AfterFork() {
   State& s = GetState();
-  new (&s.mu) std::mutex();
+  s.mu.unlock();
   s.copies.clear();
   for (DeviceState& d : s.devices) {
     d.allocated = 0;
@@ -179,7 +182,7 @@ void AfterFork() {
   }
 }
 
-__attribute__((constructor)) void OnLoad() { pthread_atfork(nullptr, nullptr, &AfterFork); }
+__attribute__((constructor)) void OnLoad() { pthread_atfork(&BeforeFork, &AfterForkInParent, &AfterFork); }
 
 std::atomic<uintptr_t> next_handle{0x1000};
 template <typename Handle>
@@ -328,16 +331,20 @@ EXPORT cudaError_t cudaMalloc(void** p, size_t n) {
   if (!ValidDevice(s, device)) return Fail(cudaErrorInvalidDevice);
   DeviceState& d = s.devices[device];
   {
+    // Reserved first, so that threads allocating at once stay within capacity.
     std::lock_guard<std::mutex> lock(s.mu);
     if (d.current + static_cast<int64_t>(n) > TotalBytes(d)) return Fail(cudaErrorMemoryAllocation);
+    d.current += static_cast<int64_t>(n);
   }
   // Real device allocations are 512-byte aligned at least.
   void* memory = std::aligned_alloc(512, (n + 511) / 512 * 512 + (n == 0 ? 512 : 0));
-  if (memory == nullptr) return Fail(cudaErrorMemoryAllocation);
   std::lock_guard<std::mutex> lock(s.mu);
+  if (memory == nullptr) {
+    d.current -= static_cast<int64_t>(n);
+    return Fail(cudaErrorMemoryAllocation);
+  }
   s.allocations[reinterpret_cast<uintptr_t>(memory)] = {device, n};
   d.allocated += static_cast<int64_t>(n);
-  d.current += static_cast<int64_t>(n);
   if (d.current > d.peak) d.peak = d.current;
   d.allocated_here = true;
   *p = memory;
