@@ -12,7 +12,10 @@
 //                 "host_peak_bytes": 268435456}  // optional, see below
 //   {"ok": false, "error": "RuntimeError: Attempting to deserialize ..."}
 //   {"skip": "Python torch is not installed"}
-// See tools/strategies/torch_load.py for a complete example.
+// See tools/strategies/torch_load.py for a complete example. A Python loader
+// that is one function load(checkpoint, target, fmt) needs none of this:
+//   {python} tools/strategies/harness_loader.py my_loader.py:load --checkpoint {checkpoint} ...
+// (with --target {target} --format {format}) reports for it (tools/strategies/example_function_loader.py).
 //
 // "host_peak_bytes" is the load's own peak of host memory: how far the
 // process's resident set rose above its level just before the load. On

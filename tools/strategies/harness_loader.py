@@ -14,6 +14,13 @@ them (contiguous, little-endian, a 0-d tensor is its one element), storage
 identities (views share them) and the load's host peak. An exception from
 `load` becomes {"ok": false, "error": "Type: message"}, which the harness
 classifies. Python without torch reports a skip.
+
+Simpler still, a loader that is one function (checkpoint, target, fmt) ->
+what it loaded needs no script of its own:
+
+    python harness_loader.py my_loader.py:load --checkpoint P --target T --format F
+
+(tools/strategies/example_function_loader.py; scenarios/python_state_dict.yaml).
 """
 import ctypes
 import hashlib
@@ -148,3 +155,41 @@ def run_load(load, target):
         result = {"ok": False, "error": error_text(e)}
     print(json.dumps(result))
     return 0
+
+
+def main(argv=None):
+    """The simpler contract: a loader is a function, the protocol is ours.
+
+        python harness_loader.py example_function_loader.py:load --checkpoint {checkpoint} \\
+            --target {target} --format {format}
+
+    imports example_function_loader.py, calls load(checkpoint, target, fmt) as the measured
+    load and reports what it returned (run_load: placement, hashes, storage
+    identities, host peak, or the classified error)."""
+    import argparse
+    import importlib.util
+    import os
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("function", help="FILE.py:NAME, a function (checkpoint, target, fmt) -> what it loaded")
+    parser.add_argument("--checkpoint", required=True)
+    parser.add_argument("--target", required=True)
+    parser.add_argument("--format", required=True)
+    args = parser.parse_args(argv)
+    path, _, name = args.function.rpartition(":")
+    if not path or not name:
+        parser.error(f"{args.function!r} is not FILE.py:NAME")
+    spec = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(path))[0], path)
+    if spec is None:
+        parser.error(f"{path} is no Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
+    spec.loader.exec_module(module)
+    load = getattr(module, name, None)
+    if not callable(load):
+        parser.error(f"{path} has no function {name}")
+    return run_load(lambda: load(args.checkpoint, args.target, args.format), args.target)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
